@@ -1,0 +1,203 @@
+#include "env/option_table.h"
+
+#include <cstring>
+
+namespace uringfs {
+namespace internal {
+namespace {
+
+constexpr char kScheme[] = "uringfs://";
+
+// Strict unsigned decimal: digits only, no sign, no spaces, no overflow.
+bool ParseDecimal(const std::string& text, uint64_t* out) {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseBool(const std::string& text, bool* out) {
+  if (text == "true" || text == "1") {
+    *out = true;
+  } else if (text == "false" || text == "0") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+rocksdb::Status BadValue(const OptionSpec& spec, const std::string& value,
+                         const char* why) {
+  return rocksdb::Status::InvalidArgument(
+      "uringfs: option '" + std::string(spec.name) + "' = '" + value + "' " +
+      why + "; accepted: " + Accepted(spec));
+}
+
+std::string KnownKeys() {
+  std::string keys;
+  for (const OptionSpec& spec : AllOptionSpecs()) {
+    if (!keys.empty()) keys += ", ";
+    keys += spec.name;
+  }
+  return keys;
+}
+
+// Splits `query` ("a=1&b=2") into pairs and applies them to `scratch`.
+rocksdb::Status ApplyQuery(const std::string& query, UringFsOptions* scratch) {
+  std::vector<std::string> seen;
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string::npos) end = query.size();
+    const std::string pair = query.substr(pos, end - pos);
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return rocksdb::Status::InvalidArgument(
+          "uringfs: malformed URI query item '" + pair +
+          "'; expected key=value pairs joined by '&' (keys: " + KnownKeys() +
+          ")");
+    }
+    const std::string key = pair.substr(0, eq);
+    for (const std::string& k : seen) {
+      if (k == key) {
+        return rocksdb::Status::InvalidArgument("uringfs: option '" + key +
+                                                "' given twice in the URI");
+      }
+    }
+    seen.push_back(key);
+    rocksdb::Status s = SetOption(key, pair.substr(eq + 1), scratch);
+    if (!s.ok()) return s;
+    pos = end + 1;
+  }
+  return rocksdb::Status::OK();
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& AllOptionSpecs() {
+  static const std::vector<OptionSpec> specs = {
+      {"queue_depth", OptionSpec::Kind::kUint32,
+       offsetof(UringFsOptions, queue_depth), 1, 4096, "entries"},
+      {"write_workers", OptionSpec::Kind::kUint32,
+       offsetof(UringFsOptions, write_workers), 1, 256, "threads"},
+      {"use_io_uring", OptionSpec::Kind::kBool,
+       offsetof(UringFsOptions, use_io_uring), 0, 1, ""},
+  };
+  return specs;
+}
+
+const OptionSpec* FindOptionSpec(const std::string& name) {
+  for (const OptionSpec& spec : AllOptionSpecs()) {
+    if (name == spec.name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string Accepted(const OptionSpec& spec) {
+  if (spec.kind == OptionSpec::Kind::kBool) return "true, false, 1 or 0";
+  return "an integer from " + std::to_string(spec.min) + " to " +
+         std::to_string(spec.max) + " (" + spec.unit + ")";
+}
+
+rocksdb::Status ParseOptionValue(const OptionSpec& spec,
+                                 const std::string& value, void* field) {
+  if (spec.kind == OptionSpec::Kind::kBool) {
+    bool b = false;
+    if (!ParseBool(value, &b)) return BadValue(spec, value, "is not a boolean");
+    *static_cast<bool*>(field) = b;
+    return rocksdb::Status::OK();
+  }
+  uint64_t v = 0;
+  if (!ParseDecimal(value, &v)) {
+    return BadValue(spec, value, "is not a whole decimal number");
+  }
+  if (v < spec.min || v > spec.max) {
+    return BadValue(spec, value, "is out of range");
+  }
+  *static_cast<uint32_t*>(field) = static_cast<uint32_t>(v);
+  return rocksdb::Status::OK();
+}
+
+std::string FormatOptionValue(const OptionSpec& spec, const void* field) {
+  if (spec.kind == OptionSpec::Kind::kBool) {
+    return *static_cast<const bool*>(field) ? "true" : "false";
+  }
+  return std::to_string(*static_cast<const uint32_t*>(field));
+}
+
+rocksdb::Status UnknownOptionError(const std::string& key) {
+  return rocksdb::Status::InvalidArgument(
+      "uringfs: unknown option '" + key + "'; known options: " + KnownKeys());
+}
+
+rocksdb::Status SetOption(const std::string& key, const std::string& value,
+                          UringFsOptions* options) {
+  const OptionSpec* spec = FindOptionSpec(key);
+  if (spec == nullptr) return UnknownOptionError(key);
+  return ParseOptionValue(*spec, value,
+                          reinterpret_cast<char*>(options) + spec->offset);
+}
+
+rocksdb::Status ParseUri(const std::string& uri, UringFsOptions* options) {
+  const size_t scheme_len = std::strlen(kScheme);
+  if (uri.compare(0, scheme_len, kScheme) != 0) {
+    return rocksdb::Status::InvalidArgument(
+        "uringfs: URI '" + uri + "' does not start with " + kScheme);
+  }
+  std::string rest = uri.substr(scheme_len);
+  if (rest.empty()) return rocksdb::Status::OK();
+  if (rest[0] != '?') {
+    return rocksdb::Status::InvalidArgument(
+        "uringfs: unexpected '" + rest + "' after " + kScheme +
+        "; expected uringfs:// or uringfs://?key=value&...");
+  }
+  UringFsOptions scratch = *options;
+  rocksdb::Status s = ApplyQuery(rest.substr(1), &scratch);
+  if (s.ok()) *options = scratch;
+  return s;
+}
+
+const std::unordered_map<std::string, rocksdb::OptionTypeInfo>&
+RocksDbTypeInfo() {
+  static const auto* const map = [] {
+    auto* m = new std::unordered_map<std::string, rocksdb::OptionTypeInfo>();
+    for (const OptionSpec& spec : AllOptionSpecs()) {
+      const rocksdb::OptionType type = spec.kind == OptionSpec::Kind::kBool
+                                           ? rocksdb::OptionType::kBoolean
+                                           : rocksdb::OptionType::kUInt32T;
+      const OptionSpec* s = &spec;  // AllOptionSpecs() is never destroyed.
+      m->emplace(
+          spec.name,
+          rocksdb::OptionTypeInfo(
+              static_cast<int>(spec.offset), type,
+              rocksdb::OptionVerificationType::kNormal,
+              rocksdb::OptionTypeFlags::kNone,
+              [s](const rocksdb::ConfigOptions&, const std::string&,
+                  const std::string& value, void* addr) {
+                return ParseOptionValue(*s, value, addr);
+              },
+              [s](const rocksdb::ConfigOptions&, const std::string&,
+                  const void* addr, std::string* value) {
+                *value = FormatOptionValue(*s, addr);
+                return rocksdb::Status::OK();
+              },
+              [s](const rocksdb::ConfigOptions&, const std::string& name,
+                  const void* a, const void* b, std::string* mismatch) {
+                const bool same = FormatOptionValue(*s, a) ==
+                                  FormatOptionValue(*s, b);
+                if (!same) *mismatch = name;
+                return same;
+              }));
+    }
+    return m;
+  }();
+  return *map;
+}
+
+}  // namespace internal
+}  // namespace uringfs

@@ -1,0 +1,99 @@
+// -----------------------------------------------------------------------------
+// env/option_table.h
+// -----------------------------------------------------------------------------
+//
+// The table behind `UringFsOptions`: one `OptionSpec` per field, with its
+// accepted range and a one-line meaning. Parsing from a URI query, from a
+// RocksDB options string and serialising back all go through this table, so
+// the three agree on what is accepted and on the wording of every error.
+//
+// Thread-safety: the table is immutable after first use; every function here
+// is safe for concurrent use.
+
+#ifndef URINGFS_ENV_OPTION_TABLE_H_
+#define URINGFS_ENV_OPTION_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rocksdb/status.h"
+#include "rocksdb/utilities/options_type.h"
+#include "uringfs/options.h"
+
+namespace uringfs {
+namespace internal {
+
+// One option: its key, where it lives in `UringFsOptions`, and what it accepts.
+struct OptionSpec {
+  enum class Kind { kUint32, kBool };
+  const char* name;
+  Kind kind;
+  size_t offset;     // Byte offset of the field in `UringFsOptions`.
+  uint64_t min;      // Inclusive bounds; unused for kBool.
+  uint64_t max;
+  const char* unit;  // e.g. "entries"; unused for kBool.
+};
+
+// AllOptionSpecs()
+//
+// Every option, in documentation order. Immutable.
+const std::vector<OptionSpec>& AllOptionSpecs();
+
+// FindOptionSpec()
+//
+// The spec named `name`, or nullptr if there is none.
+const OptionSpec* FindOptionSpec(const std::string& name);
+
+// Accepted()
+//
+// What `spec` accepts, in words: "an integer from 1 to 4096 (entries)".
+std::string Accepted(const OptionSpec& spec);
+
+// ParseOptionValue()
+//
+// Parses `value` for `spec` into the field at `field` (which must point at the
+// field `spec` describes). Returns OK, or InvalidArgument naming the key, the
+// bad value and what is accepted; `*field` is unchanged on error.
+rocksdb::Status ParseOptionValue(const OptionSpec& spec,
+                                 const std::string& value, void* field);
+
+// FormatOptionValue()
+//
+// The canonical text of the field at `field`; `ParseOptionValue` accepts it.
+std::string FormatOptionValue(const OptionSpec& spec, const void* field);
+
+// SetOption()
+//
+// Sets `key` in `options` from text. InvalidArgument for an unknown key (the
+// message lists the known ones) or a bad value; `options` is unchanged then.
+rocksdb::Status SetOption(const std::string& key, const std::string& value,
+                          UringFsOptions* options);
+
+// UnknownOptionError()
+//
+// The InvalidArgument for an unknown key `key`, listing the accepted keys.
+rocksdb::Status UnknownOptionError(const std::string& key);
+
+// ParseUri()
+//
+// Parses `uringfs://` optionally followed by `?key=value&key=value...` and
+// applies each pair on top of `*options`. Returns InvalidArgument for any other
+// scheme, text between `://` and `?`, an empty or repeated key, a pair without
+// `=`, or a bad key or value; `*options` is unchanged on error.
+rocksdb::Status ParseUri(const std::string& uri, UringFsOptions* options);
+
+// RocksDbTypeInfo()
+//
+// The table in the form RocksDB's `Configurable::RegisterOptions` wants,
+// with parse, serialise and compare functions that use the specs above.
+// Immutable; lives for the whole process.
+const std::unordered_map<std::string, rocksdb::OptionTypeInfo>&
+RocksDbTypeInfo();
+
+}  // namespace internal
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_OPTION_TABLE_H_

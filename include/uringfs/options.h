@@ -1,0 +1,53 @@
+// -----------------------------------------------------------------------------
+// uringfs/options.h
+// -----------------------------------------------------------------------------
+//
+// `UringFsOptions` is the one place that lists every knob of a uringfs file
+// system: its meaning, unit, default and accepted range. The same table drives
+// the three ways an option can be given, so they accept exactly the same
+// values and reject the same mistakes:
+//
+//   * a URI query:          `uringfs://?queue_depth=64&write_workers=4`
+//   * a RocksDB options string, after the id:
+//                           `id=UringFileSystem;queue_depth=64`
+//   * C++:                  `UringFsOptions o; o.queue_depth = 64;`
+//                           then `uringfs::NewUringFileSystem(o, &fs)`.
+//
+// A value outside its range, a malformed number or an unknown key is answered
+// with `InvalidArgument` naming the key and what is accepted; nothing is
+// created in that case.
+//
+// Thread-safety: a plain value type; copy it freely. A file system copies its
+// options when it is created and never changes them afterwards.
+
+#ifndef URINGFS_OPTIONS_H_
+#define URINGFS_OPTIONS_H_
+
+#include <cstdint>
+
+namespace uringfs {
+
+struct UringFsOptions {
+  // The name under which these options are registered with RocksDB's
+  // `Configurable` machinery (`fs->GetOptions<UringFsOptions>()`).
+  static const char* kName() { return "UringFsOptions"; }
+
+  // queue_depth: submission-queue entries of each io_uring ring, that is the
+  // most reads one thread keeps in flight at once. Unit: entries.
+  // Default 128. Accepted: 1 to 4096.
+  uint32_t queue_depth = 128;
+
+  // write_workers: the most worker threads that execute queued buffered
+  // writes at once (the bound account of the worker queue). Unit: threads.
+  // Default 4. Accepted: 1 to 256.
+  uint32_t write_workers = 4;
+
+  // use_io_uring: `true` probes io_uring once and uses it where the kernel
+  // allows; `false` forces the plain-syscall path (pread/pwrite), as if
+  // io_uring were unavailable. Accepted: true, false, 1, 0.
+  bool use_io_uring = true;
+};
+
+}  // namespace uringfs
+
+#endif  // URINGFS_OPTIONS_H_
