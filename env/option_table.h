@@ -79,7 +79,7 @@ rocksdb::Status UnknownOptionError(const std::string& key);
 
 // ParseUri()
 //
-// Parses `uringfs://` optionally followed by `?key=value&key=value...` and
+// Parses `uringfs` or `uringfs://`, optionally followed by `?key=value&...`, and
 // applies each pair on top of `*options`. Returns InvalidArgument for any other
 // scheme, text between `://` and `?`, an empty or repeated key, a pair without
 // `=`, or a bad key or value; `*options` is unchanged on error.

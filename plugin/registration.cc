@@ -44,10 +44,11 @@ rocksdb::FileSystem* CreateFromClassId(
 extern "C" int uringfs_register(ROCKSDB_NAMESPACE::ObjectLibrary& library,
                                 const std::string& /*arg*/) {
   using Entry = ROCKSDB_NAMESPACE::ObjectLibrary::PatternEntry;
-  // "uringfs" + "://" + anything (the query, checked by the factory).
+  // "uringfs" alone, or "uringfs:" + anything: the factory accepts
+  // "uringfs" and "uringfs://[?query]" and answers everything else (a typo
+  // such as "uringfs:/") with a clear error rather than RocksDB's null object.
   library.AddFactory<ROCKSDB_NAMESPACE::FileSystem>(
-      Entry("uringfs", false).AddSeparator("://", false),
-      uringfs::CreateFromUri);
+      Entry("uringfs", true).AddSeparator(":", false), uringfs::CreateFromUri);
   library.AddFactory<ROCKSDB_NAMESPACE::FileSystem>(
       uringfs::kClassId, uringfs::CreateFromClassId);
   return 2;

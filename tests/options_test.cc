@@ -1,0 +1,219 @@
+// Option parsing through every entry point uringfs offers: the URI query, a
+// RocksDB options string after the class id, and the C++ struct.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "env/option_table.h"
+#include "env/uring_file_system.h"
+#include "rocksdb/convenience.h"
+#include "rocksdb/file_system.h"
+#include "tests/status_matchers.h"
+#include "uringfs/options.h"
+#include "uringfs/uringfs.h"
+
+namespace uringfs {
+namespace {
+
+using rocksdb::ConfigOptions;
+using rocksdb::FileSystem;
+using rocksdb::Status;
+
+// Creates a file system from `text` the way RocksDB's tools do.
+Status Create(const std::string& text, std::shared_ptr<FileSystem>* fs) {
+  return FileSystem::CreateFromString(ConfigOptions(), text, fs);
+}
+
+const UringFsOptions* OptionsOf(const std::shared_ptr<FileSystem>& fs) {
+  return fs->GetOptions<UringFsOptions>();
+}
+
+// Expects `text` to be refused with InvalidArgument whose message contains
+// every string of `mentions`. A URI is refused by uringfs's factory, which
+// then returns no file system; for an options string RocksDB itself creates
+// the object before configuring it and leaves it in the result even when the
+// configuration fails, so only the status can be checked there.
+void ExpectRejected(const std::string& text,
+                    const std::vector<std::string>& mentions) {
+  std::shared_ptr<FileSystem> fs;
+  Status s = Create(text, &fs);
+  EXPECT_TRUE(s.IsInvalidArgument()) << text << " -> " << s.ToString();
+  if (text.rfind("uringfs", 0) == 0) {
+    EXPECT_EQ(fs, nullptr) << text;
+  }
+  for (const std::string& m : mentions) {
+    EXPECT_NE(s.ToString().find(m), std::string::npos)
+        << text << " -> " << s.ToString() << " does not mention " << m;
+  }
+}
+
+TEST(OptionsTest, PlainUriGivesUringFileSystemWithDefaults) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("uringfs://", &fs));
+  ASSERT_NE(fs, nullptr);
+  EXPECT_STREQ(fs->Name(), "UringFileSystem");
+  EXPECT_TRUE(fs->IsInstanceOf("uringfs"));
+  const UringFsOptions* o = OptionsOf(fs);
+  ASSERT_NE(o, nullptr);
+  const UringFsOptions defaults;
+  EXPECT_EQ(o->queue_depth, defaults.queue_depth);
+  EXPECT_EQ(o->write_workers, defaults.write_workers);
+  EXPECT_EQ(o->use_io_uring, defaults.use_io_uring);
+}
+
+TEST(OptionsTest, BareNickNameIsAcceptedLikeTheUri) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("uringfs", &fs));
+  ASSERT_NE(fs, nullptr);
+  EXPECT_STREQ(fs->Name(), "UringFileSystem");
+}
+
+TEST(OptionsTest, UriQuerySetsEveryOption) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create(
+      "uringfs://?queue_depth=64&write_workers=9&use_io_uring=false", &fs));
+  const UringFsOptions* o = OptionsOf(fs);
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->queue_depth, 64u);
+  EXPECT_EQ(o->write_workers, 9u);
+  EXPECT_FALSE(o->use_io_uring);
+}
+
+TEST(OptionsTest, EveryNumericOptionIsAcceptedAtItsBoundsAndRejectedPastThem) {
+  for (const internal::OptionSpec& spec : internal::AllOptionSpecs()) {
+    if (spec.kind != internal::OptionSpec::Kind::kUint32) continue;
+    const std::string key = spec.name;
+    for (uint64_t ok : {spec.min, spec.max}) {
+      std::shared_ptr<FileSystem> fs;
+      const std::string uri = "uringfs://?" + key + "=" + std::to_string(ok);
+      ASSERT_OK(Create(uri, &fs));
+      std::string value;
+      ASSERT_OK(fs->GetOption(ConfigOptions(), key, &value));
+      EXPECT_EQ(value, std::to_string(ok)) << uri;
+    }
+    const std::string range =
+        std::to_string(spec.min) + " to " + std::to_string(spec.max);
+    ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.min - 1),
+                   {key, range, "out of range"});
+    ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.max + 1),
+                   {key, range, "out of range"});
+    // The same bounds hold in a RocksDB options string.
+    ExpectRejected("id=UringFileSystem;" + key + "=" +
+                       std::to_string(spec.max + 1),
+                   {key, range});
+  }
+}
+
+TEST(OptionsTest, MalformedNumbersAreRejectedNamingTheKey) {
+  for (const std::string bad :
+       {"", "-1", "+5", "1e3", "0x10", " 5", "5 ", "5k", "3.0",
+        "99999999999999999999999", "18446744073709551617"}) {
+    ExpectRejected("uringfs://?queue_depth=" + bad,
+                   {"queue_depth", "'" + bad + "'"});
+  }
+}
+
+TEST(OptionsTest, BooleanOptionAcceptsOnlyTrueFalseOneZero) {
+  for (const char* good : {"true", "false", "1", "0"}) {
+    std::shared_ptr<FileSystem> fs;
+    ASSERT_OK(Create(std::string("uringfs://?use_io_uring=") + good, &fs));
+  }
+  for (const char* bad : {"yes", "TRUE", "2", ""}) {
+    ExpectRejected(std::string("uringfs://?use_io_uring=") + bad,
+                   {"use_io_uring", "true, false, 1 or 0"});
+  }
+}
+
+TEST(OptionsTest, UnknownKeyIsRejectedNamingItInBothSyntaxes) {
+  ExpectRejected("uringfs://?bogus=1", {"bogus", "queue_depth"});
+  ExpectRejected("uringfs://?queue_depth=8&bogus=1", {"bogus"});
+  ExpectRejected("id=UringFileSystem;bogus=1", {"bogus", "queue_depth"});
+}
+
+TEST(OptionsTest, MalformedUrisAreRejectedWithAMessage) {
+  ExpectRejected("uringfs://somewhere", {"somewhere"});
+  ExpectRejected("uringfs:/", {"uringfs:/"});
+  ExpectRejected("uringfs:", {"uringfs:"});
+  ExpectRejected("uringfs://?", {"malformed"});
+  ExpectRejected("uringfs://?queue_depth", {"queue_depth", "key=value"});
+  ExpectRejected("uringfs://?=5", {"malformed"});
+  ExpectRejected("uringfs://?queue_depth=1&&write_workers=2", {"malformed"});
+  ExpectRejected("uringfs://?queue_depth=1&", {"malformed"});
+  ExpectRejected("uringfs://?queue_depth=1&queue_depth=2",
+                 {"queue_depth", "twice"});
+}
+
+TEST(OptionsTest, ParseUriLeavesOptionsUntouchedOnError) {
+  UringFsOptions o;
+  o.queue_depth = 77;
+  Status s = internal::ParseUri("uringfs://?queue_depth=5&bogus=1", &o);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_EQ(o.queue_depth, 77u);
+}
+
+TEST(OptionsTest, OptionsStringConfiguresTheClassId) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("id=UringFileSystem;queue_depth=64;write_workers=2", &fs));
+  ASSERT_NE(fs, nullptr);
+  const UringFsOptions* o = OptionsOf(fs);
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->queue_depth, 64u);
+  EXPECT_EQ(o->write_workers, 2u);
+}
+
+TEST(OptionsTest, UriAsIdInOptionsStringIsAccepted) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("id=uringfs://?queue_depth=7", &fs));
+  ASSERT_NE(fs, nullptr);
+  EXPECT_EQ(OptionsOf(fs)->queue_depth, 7u);
+}
+
+TEST(OptionsTest, OptionStringRoundTripsThroughConfigureFromString) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create(
+      "uringfs://?queue_depth=33&write_workers=5&use_io_uring=false", &fs));
+  ConfigOptions cfg;
+  std::string text;
+  ASSERT_OK(fs->GetOptionString(cfg, &text));
+  EXPECT_NE(text.find("queue_depth=33"), std::string::npos) << text;
+
+  std::shared_ptr<FileSystem> copy;
+  ASSERT_OK(Create("uringfs://", &copy));
+  EXPECT_FALSE(fs->AreEquivalent(cfg, copy.get(), &text));
+  ASSERT_OK(fs->GetOptionString(cfg, &text));
+  ASSERT_OK(copy->ConfigureFromString(cfg, text));
+  std::string mismatch;
+  EXPECT_TRUE(fs->AreEquivalent(cfg, copy.get(), &mismatch)) << mismatch;
+  EXPECT_EQ(OptionsOf(copy)->queue_depth, 33u);
+  EXPECT_EQ(OptionsOf(copy)->write_workers, 5u);
+  EXPECT_FALSE(OptionsOf(copy)->use_io_uring);
+}
+
+TEST(OptionsTest, NewUringFileSystemRejectsOutOfRangeStructFields) {
+  std::shared_ptr<FileSystem> fs;
+  UringFsOptions o;
+  o.write_workers = 0;
+  Status s = NewUringFileSystem(o, &fs);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find("write_workers"), std::string::npos);
+  EXPECT_EQ(fs, nullptr);
+
+  o.write_workers = 3;
+  ASSERT_OK(NewUringFileSystem(o, &fs));
+  ASSERT_NE(fs, nullptr);
+  EXPECT_EQ(OptionsOf(fs)->write_workers, 3u);
+}
+
+TEST(OptionsTest, ErrorMessagesDoNotRepeatTheStatusPrefix) {
+  std::shared_ptr<FileSystem> fs;
+  Status s = Create("uringfs://?bogus=1", &fs);
+  const std::string text = s.ToString();
+  EXPECT_EQ(text.find("Invalid argument"), text.rfind("Invalid argument"))
+      << text;
+}
+
+}  // namespace
+}  // namespace uringfs
