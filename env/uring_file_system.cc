@@ -1,17 +1,51 @@
 #include "env/uring_file_system.h"
 
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
 #include <unordered_set>
 #include <utility>
 
+#include "env/async_read_handle.h"
+#include "env/io_guard.h"
+#include "env/open_for_read.h"
 #include "env/option_table.h"
+#include "env/sequential_file.h"
+#include "rocksdb/env.h"
 #include "uringfs/uringfs.h"
 
 namespace uringfs {
+namespace {
+
+// A new logger does not know the DB's log level yet (RocksDB sets it right
+// after creating it) and may drop INFO lines; the level-less Logv writes.
+void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  logger->Logv(format, ap);
+  va_end(ap);
+}
+
+}  // namespace
 
 UringFileSystem::UringFileSystem(const UringFsOptions& options,
-                                 std::shared_ptr<rocksdb::FileSystem> base)
-    : rocksdb::FileSystemWrapper(std::move(base)), options_(options) {
+                                 std::shared_ptr<rocksdb::FileSystem> base,
+                                 std::shared_ptr<uring::FaultInjector> faults)
+    : rocksdb::FileSystemWrapper(std::move(base)),
+      options_(options),
+      faults_(std::move(faults)),
+      counters_(std::make_shared<RocksReadCounters>()) {
   RegisterOptions(&options_, &internal::RocksDbTypeInfo());
+}
+
+std::shared_ptr<uring::ReadEngine> UringFileSystem::engine() const {
+  absl::MutexLock l(&mu_);
+  if (engine_ == nullptr) {
+    engine_ = std::make_shared<uring::ReadEngine>(
+        options_.use_io_uring, options_.queue_depth, faults_);
+  }
+  return engine_;
 }
 
 rocksdb::Status UringFileSystem::ConfigureOptions(
@@ -26,8 +60,137 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
       if (known.count(key) == 0) return internal::UnknownOptionError(key);
     }
   }
+  {
+    absl::MutexLock l(&mu_);
+    if (engine_ != nullptr && !opts_map.empty()) {
+      return rocksdb::Status::InvalidArgument(
+          "uringfs: options can only change before the file system opens its "
+          "first file");
+    }
+  }
+  // Not under `mu_`: RocksDB's configuration may call back into this object.
   return rocksdb::FileSystemWrapper::ConfigureOptions(config_options, opts_map,
                                                       unused);
+}
+
+rocksdb::IOStatus UringFileSystem::NewRandomAccessFile(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+    rocksdb::IODebugContext* dbg) {
+  result->reset();
+  if (file_opts.use_mmap_reads && !file_opts.use_direct_reads) {
+    return target()->NewRandomAccessFile(fname, file_opts, result, dbg);
+  }
+  return NoThrow("uringfs NewRandomAccessFile", [&] {
+    uring::ReadTarget t;
+    rocksdb::IOStatus s =
+        OpenForRead(fname, file_opts.use_direct_reads, "random read", &t);
+    if (s.ok()) {
+      result->reset(new UringRandomAccessFile(fname, t, engine(), counters_));
+    }
+    return s;
+  });
+}
+
+rocksdb::IOStatus UringFileSystem::NewSequentialFile(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSSequentialFile>* result,
+    rocksdb::IODebugContext* /*dbg*/) {
+  result->reset();
+  return NoThrow("uringfs NewSequentialFile", [&] {
+    uring::ReadTarget t;
+    rocksdb::IOStatus s =
+        OpenForRead(fname, file_opts.use_direct_reads, "sequential read", &t);
+    if (s.ok()) result->reset(new UringSequentialFile(fname, t, engine()));
+    return s;
+  });
+}
+
+rocksdb::IOStatus UringFileSystem::Poll(std::vector<void*>& io_handles,
+                                        size_t min_completions) {
+  return PollAsyncReads(io_handles, min_completions);
+}
+
+rocksdb::IOStatus UringFileSystem::AbortIO(std::vector<void*>& io_handles) {
+  return AbortAsyncReads(io_handles);
+}
+
+rocksdb::IOStatus UringFileSystem::NewLogger(
+    const std::string& fname, const rocksdb::IOOptions& io_opts,
+    std::shared_ptr<rocksdb::Logger>* result, rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s = target()->NewLogger(fname, io_opts, result, dbg);
+  if (s.ok() && *result != nullptr) {
+    LogUnconditionally(result->get(), "uringfs: %s",
+                       engine()->features().Describe().c_str());
+  }
+  return s;
+}
+
+UringFsStats UringFileSystem::GetStats() const {
+  const std::shared_ptr<uring::ReadEngine> e = engine();
+  const uring::ReadCounters& c = e->counters();
+  auto get = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  UringFsStats s;
+  s.io_uring = e->features().Describe();
+  s.io_uring_in_use = e->features().usable();
+  s.reads = get(counters_->reads);
+  s.multi_reads = get(counters_->multi_reads);
+  s.multi_read_requests = get(counters_->multi_read_requests);
+  s.async_reads = get(counters_->async_reads);
+  s.ops_uring = get(c.ops_uring);
+  s.ops_pread = get(c.ops_pread);
+  s.sqes_submitted = get(c.submitted);
+  s.resubmitted = get(c.resubmitted);
+  s.rings_created = e->rings_created();
+  s.ring_setup_failures = get(c.ring_failures);
+  s.rings_abandoned = get(c.rings_abandoned);
+  if (std::shared_ptr<uring::AsyncReader> a = e->async_reader()) {
+    s.async_submitted = a->submitted();
+    s.async_sync_fallbacks = a->sync_fallbacks();
+    s.async_cancels = a->cancels_sent();
+  }
+  return s;
+}
+
+std::string UringFsStats::ToString() const {
+  char buf[640];
+  std::snprintf(
+      buf, sizeof(buf),
+      "io_uring_in_use=%d reads=%llu multi_reads=%llu "
+      "multi_read_requests=%llu avg_requests_per_multi_read=%.2f "
+      "async_reads=%llu ops_uring=%llu ops_pread=%llu sqes_submitted=%llu "
+      "resubmitted=%llu rings_created=%llu ring_setup_failures=%llu "
+      "rings_abandoned=%llu async_submitted=%llu async_sync_fallbacks=%llu "
+      "async_cancels=%llu",
+      io_uring_in_use ? 1 : 0, static_cast<unsigned long long>(reads),
+      static_cast<unsigned long long>(multi_reads),
+      static_cast<unsigned long long>(multi_read_requests),
+      AverageRequestsPerMultiRead(),
+      static_cast<unsigned long long>(async_reads),
+      static_cast<unsigned long long>(ops_uring),
+      static_cast<unsigned long long>(ops_pread),
+      static_cast<unsigned long long>(sqes_submitted),
+      static_cast<unsigned long long>(resubmitted),
+      static_cast<unsigned long long>(rings_created),
+      static_cast<unsigned long long>(ring_setup_failures),
+      static_cast<unsigned long long>(rings_abandoned),
+      static_cast<unsigned long long>(async_submitted),
+      static_cast<unsigned long long>(async_sync_fallbacks),
+      static_cast<unsigned long long>(async_cancels));
+  return std::string(buf) + " (" + io_uring + ")";
+}
+
+rocksdb::Status GetUringFsStats(const rocksdb::FileSystem& fs,
+                                UringFsStats* stats) {
+  const auto* uring_fs = fs.CheckedCast<UringFileSystem>();
+  if (uring_fs == nullptr) {
+    return rocksdb::Status::InvalidArgument(
+        std::string("uringfs: not a uringfs file system: ") + fs.Name());
+  }
+  *stats = uring_fs->GetStats();
+  return rocksdb::Status::OK();
 }
 
 rocksdb::Status ValidateUringFsOptions(const UringFsOptions& options) {

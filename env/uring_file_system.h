@@ -4,19 +4,23 @@
 //
 // `UringFileSystem` is the RocksDB-facing file system of uringfs: a
 // `FileSystemWrapper` over a base file system (by default
-// `FileSystem::Default()`) that owns the uringfs options.
+// `FileSystem::Default()`).
 //
-// Status: every call is still delegated to the base file system; the io_uring
-// read path and the worker-queue write path replace the file classes in
-// later steps (see README, "Status").
+//   * Random-access and sequential files read through the io_uring read path
+//     (`uring::ReadEngine`), or its pread fallback; `Poll` and `AbortIO`
+//     serve their `ReadAsync` handles. mmap reads stay with the base.
+//   * Everything else (writable files, directories, metadata) is still
+//     delegated to the base file system.
+//   * The info log RocksDB opens through this file system gets one line
+//     saying whether reads use io_uring, and why not if they do not.
 //
 // Options are registered with RocksDB's `Configurable` machinery under
 // `UringFsOptions::kName()`, so `GetOptionString()` / `ConfigureFromString()`
-// round-trip, and an unknown key is `InvalidArgument` (RocksDB alone would
-// say NotFound).
+// round-trip; an unknown key is `InvalidArgument` (RocksDB alone would say
+// NotFound). Options can change only until the first file is opened; the
+// read engine is built then, from the options in force.
 //
-// Thread-safety: safe for concurrent use. Options may only be configured
-// before the file system is first used, as with every RocksDB Customizable.
+// Thread-safety: safe for concurrent use.
 
 #ifndef URINGFS_ENV_URING_FILE_SYSTEM_H_
 #define URINGFS_ENV_URING_FILE_SYSTEM_H_
@@ -24,9 +28,16 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "env/random_access_file.h"
+#include "env/uring/fault_injector.h"
+#include "env/uring/read_engine.h"
 #include "rocksdb/file_system.h"
 #include "uringfs/options.h"
+#include "uringfs/stats.h"
 
 namespace uringfs {
 
@@ -35,10 +46,12 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   static const char* kClassName() { return "UringFileSystem"; }
   static const char* kNickName() { return "uringfs"; }
 
-  // Creates a file system over `base`, which must not be null. `options` must
-  // be valid (see `ValidateUringFsOptions`).
+  // Creates a file system over `base`, which must not be null. `options`
+  // must be valid (see `ValidateUringFsOptions`). `faults` is the read path's
+  // test seam; production passes nullptr.
   UringFileSystem(const UringFsOptions& options,
-                  std::shared_ptr<rocksdb::FileSystem> base);
+                  std::shared_ptr<rocksdb::FileSystem> base,
+                  std::shared_ptr<uring::FaultInjector> faults = nullptr);
 
   UringFileSystem(const UringFileSystem&) = delete;
   UringFileSystem& operator=(const UringFileSystem&) = delete;
@@ -49,15 +62,45 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   // The options in force. Immutable once the file system is in use.
   const UringFsOptions& options() const { return options_; }
 
+  rocksdb::IOStatus NewRandomAccessFile(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewSequentialFile(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSSequentialFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus Poll(std::vector<void*>& io_handles,
+                         size_t min_completions) override;
+  rocksdb::IOStatus AbortIO(std::vector<void*>& io_handles) override;
+  rocksdb::IOStatus NewLogger(const std::string& fname,
+                              const rocksdb::IOOptions& io_opts,
+                              std::shared_ptr<rocksdb::Logger>* result,
+                              rocksdb::IODebugContext* dbg) override;
+
+  // A snapshot of the counters (see uringfs/stats.h).
+  UringFsStats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
+
  protected:
-  // Turns an unknown key into InvalidArgument naming it, then configures.
+  // Turns an unknown key into InvalidArgument naming it, refuses changes
+  // once the file system is in use, then configures.
   rocksdb::Status ConfigureOptions(
       const rocksdb::ConfigOptions& config_options,
       const std::unordered_map<std::string, std::string>& opts_map,
-      std::unordered_map<std::string, std::string>* unused) override;
+      std::unordered_map<std::string, std::string>* unused) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // The read engine, built from `options_` on first use.
+  std::shared_ptr<uring::ReadEngine> engine() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Written by configuration only while `engine_` is null (under `mu_`);
+  // read freely afterwards.
   UringFsOptions options_;
+  const std::shared_ptr<uring::FaultInjector> faults_;  // Immutable.
+  const std::shared_ptr<RocksReadCounters> counters_;   // Thread-safe.
+  mutable absl::Mutex mu_;
+  mutable std::shared_ptr<uring::ReadEngine> engine_ ABSL_GUARDED_BY(mu_);
 };
 
 // ValidateUringFsOptions()

@@ -6,6 +6,18 @@
 // depends on. load_time_registration.cc is left out on purpose: in-tree,
 // RocksDB calls uringfs_register() itself.
 
+#include "env/async_read_handle.cc"
+#include "env/io_error.cc"
+#include "env/open_for_read.cc"
 #include "env/option_table.cc"
+#include "env/random_access_file.cc"
+#include "env/read_request.cc"
+#include "env/sequential_file.cc"
+#include "env/uring/async_reader.cc"
+#include "env/uring/batch_reader.cc"
+#include "env/uring/features.cc"
+#include "env/uring/read_engine.cc"
+#include "env/uring/read_op.cc"
+#include "env/uring/ring_pool.cc"
 #include "env/uring_file_system.cc"
 #include "plugin/registration.cc"

@@ -1,0 +1,122 @@
+#include "env/async_read_handle.h"
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "env/io_guard.h"
+#include "env/read_request.h"
+
+namespace uringfs {
+namespace {
+
+using uring::AsyncRead;
+using uring::AsyncReader;
+
+// The read itself is the base, so a reader's `AsyncRead*` leads back to it.
+struct Handle : AsyncRead {
+  rocksdb::FSReadRequest req;           // The caller's request, with results.
+  AsyncCallback cb;
+  void* cb_arg = nullptr;
+  std::string path;
+  std::shared_ptr<AsyncReader> reader;  // Null: done synchronously.
+};
+
+Handle* AsHandle(void* p) { return static_cast<Handle*>(p); }
+
+void DeleteHandle(void* p) {
+  Handle* h = AsHandle(p);
+  if (h == nullptr) return;
+  AsyncRead* read = h;
+  if (h->reader != nullptr) h->reader->Abort(&read, 1);  // Waits if needed.
+  delete h;
+}
+
+// Handles grouped by the reader that runs them (null: synchronous ones).
+std::map<AsyncReader*, std::vector<AsyncRead*>> ByReader(
+    const std::vector<void*>& io_handles) {
+  std::map<AsyncReader*, std::vector<AsyncRead*>> groups;
+  for (void* p : io_handles) {
+    if (p != nullptr) groups[AsHandle(p)->reader.get()].push_back(AsHandle(p));
+  }
+  return groups;
+}
+
+}  // namespace
+
+rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
+                                 const uring::ReadTarget& target,
+                                 const std::string& path,
+                                 uring::ReadEngine* engine, AsyncCallback cb,
+                                 void* cb_arg, void** io_handle,
+                                 rocksdb::IOHandleDeleter* del_fn) {
+  *io_handle = nullptr;
+  rocksdb::IOStatus s =
+      CheckReadRequest(target, path, req.offset, req.len, req.scratch);
+  if (!s.ok()) return s;
+  auto h = std::make_unique<Handle>();
+  h->req = req;
+  h->cb = std::move(cb);
+  h->cb_arg = cb_arg;
+  h->path = path;
+  h->target = target;
+  h->op = MakeReadOp(req.offset, req.len, req.scratch);
+  h->reader = engine->async_reader();
+  if (h->reader != nullptr) {
+    h->reader->Submit(h.get());
+  } else {
+    engine->Read(target, &h->op, 1);
+    h->state = AsyncRead::State::kCompleted;
+  }
+  *io_handle = h.release();
+  *del_fn = DeleteHandle;
+  return rocksdb::IOStatus::OK();
+}
+
+rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
+                                 size_t min_completions) {
+  std::vector<AsyncRead*> due;
+  const rocksdb::IOStatus s = NoThrow("uringfs Poll", [&] {
+    size_t still_wanted = min_completions;
+    for (auto& [reader, reads] : ByReader(io_handles)) {
+      const size_t want = std::min(still_wanted, reads.size());
+      if (reader != nullptr) {
+        reader->Poll(reads.data(), reads.size(), want, &due);
+      } else {
+        for (AsyncRead* read : reads) {
+          if (read->state != AsyncRead::State::kCompleted) continue;
+          read->state = AsyncRead::State::kReported;
+          due.push_back(read);
+        }
+      }
+      still_wanted -= want;
+    }
+    return rocksdb::IOStatus::OK();
+  });
+  // Callbacks last, on this thread, with no uringfs lock held.
+  for (AsyncRead* read : due) {
+    Handle* h = static_cast<Handle*>(read);
+    h->req.status = FinishRead(h->op, h->path, &h->req.result);
+    h->cb(h->req, h->cb_arg);
+  }
+  return s;
+}
+
+rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles) {
+  return NoThrow("uringfs AbortIO", [&] {
+    for (auto& [reader, reads] : ByReader(io_handles)) {
+      if (reader != nullptr) {
+        reader->Abort(reads.data(), reads.size());
+        continue;
+      }
+      for (AsyncRead* read : reads) {
+        if (read->state == AsyncRead::State::kCompleted) {
+          read->state = AsyncRead::State::kAborted;
+        }
+      }
+    }
+    return rocksdb::IOStatus::OK();
+  });
+}
+
+}  // namespace uringfs

@@ -1,0 +1,68 @@
+// -----------------------------------------------------------------------------
+// env/async_read_handle.h
+// -----------------------------------------------------------------------------
+//
+// RocksDB's asynchronous reads on top of `uring::AsyncReader`, to RocksDB
+// 7.8.3's contract (file_system.h, ReadAsync / Poll / AbortIO):
+//
+//   * `StartAsyncRead` returns OK and a handle, or an error and no handle;
+//     the callback runs exactly once for a handle that was returned, unless
+//     the handle is aborted, and never for a failed start.
+//   * Callbacks run in `PollAsyncReads`, on the thread that calls
+//     `FileSystem::Poll` (RocksDB's prefetch buffer updates its state without
+//     locks), never on a uringfs thread; no uringfs lock is held meanwhile.
+//   * `AbortAsyncReads` and the handle deleter return only when the kernel
+//     can no longer write into the request's buffer (RocksDB frees it right
+//     after): cancel, then wait for the completion.
+//   * Without io_uring the read happens synchronously inside
+//     `StartAsyncRead`, and the callback still runs at the next `Poll`.
+//
+// Thread-safety: the functions are safe for concurrent use; one handle is
+// used by one thread at a time, as RocksDB does.
+
+#ifndef URINGFS_ENV_ASYNC_READ_HANDLE_H_
+#define URINGFS_ENV_ASYNC_READ_HANDLE_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "env/uring/read_engine.h"
+#include "env/uring/read_op.h"
+#include "rocksdb/file_system.h"
+
+namespace uringfs {
+
+using AsyncCallback =
+    std::function<void(const rocksdb::FSReadRequest&, void*)>;
+
+// StartAsyncRead()
+//
+// Checks `req` (see `CheckReadRequest`), starts reading it from `target` and
+// stores the handle and its deleter. `req.scratch` must stay valid until the
+// callback ran or the handle was aborted or deleted.
+rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
+                                 const uring::ReadTarget& target,
+                                 const std::string& path,
+                                 uring::ReadEngine* engine, AsyncCallback cb,
+                                 void* cb_arg, void** io_handle,
+                                 rocksdb::IOHandleDeleter* del_fn);
+
+// PollAsyncReads()
+//
+// Waits until at least `min_completions` of `io_handles` have completed
+// (all of them if there are fewer), then runs the callback of every
+// completed one not reported before.
+rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
+                                 size_t min_completions);
+
+// AbortAsyncReads()
+//
+// Aborts every handle whose callback has not run: it will never run, and the
+// kernel no longer owns the buffer when this returns.
+rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles);
+
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_ASYNC_READ_HANDLE_H_

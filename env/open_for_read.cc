@@ -1,0 +1,42 @@
+#include "env/open_for_read.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "env/io_error.h"
+
+namespace uringfs {
+
+size_t DirectIoAlignment(int fd) {
+  constexpr size_t kDefault = 4096;
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) != 0 ||
+      (stx.stx_mask & STATX_DIOALIGN) == 0 || stx.stx_dio_offset_align == 0) {
+    return kDefault;
+  }
+  return std::max<size_t>(stx.stx_dio_offset_align, stx.stx_dio_mem_align);
+}
+
+rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
+                              const char* what, uring::ReadTarget* target) {
+  const int flags = O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    return IOErrorFromErrno(std::string("While open a file for ") + what, path,
+                            errno);
+  }
+  target->fd = fd;
+  target->direct = direct;
+  // Buffered files report RocksDB's page size, as its POSIX file system does.
+  target->alignment = direct ? DirectIoAlignment(fd) : 4096;
+  return rocksdb::IOStatus::OK();
+}
+
+}  // namespace uringfs

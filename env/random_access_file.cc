@@ -1,0 +1,123 @@
+#include "env/random_access_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "env/async_read_handle.h"
+#include "env/io_error.h"
+#include "env/io_guard.h"
+#include "env/read_request.h"
+
+namespace uringfs {
+
+UringRandomAccessFile::UringRandomAccessFile(
+    std::string path, uring::ReadTarget target,
+    std::shared_ptr<uring::ReadEngine> engine,
+    std::shared_ptr<RocksReadCounters> counters)
+    : path_(std::move(path)),
+      target_(target),
+      engine_(std::move(engine)),
+      counters_(std::move(counters)) {}
+
+UringRandomAccessFile::~UringRandomAccessFile() {
+  // A close error on a read-only descriptor loses nothing; nothing to report.
+  ::close(target_.fd);
+}
+
+rocksdb::IOStatus UringRandomAccessFile::Read(
+    uint64_t offset, size_t n, const rocksdb::IOOptions& /*options*/,
+    rocksdb::Slice* result, char* scratch,
+    rocksdb::IODebugContext* /*dbg*/) const {
+  *result = rocksdb::Slice();
+  rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
+  if (!s.ok()) return s;
+  counters_->reads.fetch_add(1, std::memory_order_relaxed);
+  uring::ReadOp op = MakeReadOp(offset, n, scratch);
+  engine_->Read(target_, &op, 1);
+  return FinishRead(op, path_, result);
+}
+
+rocksdb::IOStatus UringRandomAccessFile::MultiRead(
+    rocksdb::FSReadRequest* reqs, size_t num_reqs,
+    const rocksdb::IOOptions& /*options*/, rocksdb::IODebugContext* /*dbg*/) {
+  return NoThrow("uringfs MultiRead", [&] {
+    counters_->multi_reads.fetch_add(1, std::memory_order_relaxed);
+    counters_->multi_read_requests.fetch_add(num_reqs,
+                                             std::memory_order_relaxed);
+    absl::InlinedVector<uring::ReadOp, 32> ops(num_reqs);
+    for (size_t i = 0; i < num_reqs; ++i) {
+      rocksdb::FSReadRequest& r = reqs[i];
+      r.result = rocksdb::Slice();
+      r.status =
+          CheckReadRequest(target_, path_, r.offset, r.len, r.scratch);
+      ops[i] = MakeReadOp(r.offset, r.len, r.scratch);
+      ops[i].finished |= !r.status.ok();  // Refused: never reaches the kernel.
+    }
+    engine_->Read(target_, ops.data(), num_reqs);
+    for (size_t i = 0; i < num_reqs; ++i) {
+      if (reqs[i].status.ok()) {
+        reqs[i].status = FinishRead(ops[i], path_, &reqs[i].result);
+      }
+    }
+    return rocksdb::IOStatus::OK();
+  });
+}
+
+rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
+    rocksdb::FSReadRequest& req, const rocksdb::IOOptions& /*options*/,
+    std::function<void(const rocksdb::FSReadRequest&, void*)> cb,
+    void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
+    rocksdb::IODebugContext* /*dbg*/) {
+  return NoThrow("uringfs ReadAsync", [&] {
+    counters_->async_reads.fetch_add(1, std::memory_order_relaxed);
+    return StartAsyncRead(req, target_, path_, engine_.get(), std::move(cb),
+                          cb_arg, io_handle, del_fn);
+  });
+}
+
+rocksdb::IOStatus UringRandomAccessFile::Prefetch(
+    uint64_t offset, size_t n, const rocksdb::IOOptions& /*options*/,
+    rocksdb::IODebugContext* /*dbg*/) {
+  // As RocksDB's POSIX file system: readahead(2) for buffered files, nothing
+  // for direct I/O (the page cache is bypassed anyway).
+  if (target_.direct) return rocksdb::IOStatus::OK();
+  if (::readahead(target_.fd, static_cast<off64_t>(offset), n) != 0) {
+    return IOErrorFromErrno("While prefetching offset " +
+                                std::to_string(offset) + " len " +
+                                std::to_string(n) + " of",
+                            path_, errno);
+  }
+  return rocksdb::IOStatus::OK();
+}
+
+void UringRandomAccessFile::Hint(AccessPattern pattern) {
+  if (target_.direct) return;
+  int advice = POSIX_FADV_NORMAL;
+  switch (pattern) {
+    case kNormal: advice = POSIX_FADV_NORMAL; break;
+    case kRandom: advice = POSIX_FADV_RANDOM; break;
+    case kSequential: advice = POSIX_FADV_SEQUENTIAL; break;
+    case kWillNeed: advice = POSIX_FADV_WILLNEED; break;
+    case kWontNeed: advice = POSIX_FADV_DONTNEED; break;
+  }
+  ::posix_fadvise(target_.fd, 0, 0, advice);  // Advice only; errors ignored.
+}
+
+rocksdb::IOStatus UringRandomAccessFile::InvalidateCache(size_t offset,
+                                                         size_t length) {
+  if (target_.direct) return rocksdb::IOStatus::OK();
+  const int err = ::posix_fadvise(target_.fd, static_cast<off_t>(offset),
+                                  static_cast<off_t>(length),
+                                  POSIX_FADV_DONTNEED);
+  if (err == 0) return rocksdb::IOStatus::OK();
+  return IOErrorFromErrno("While fadvise NotNeeded offset " +
+                              std::to_string(offset) + " len " +
+                              std::to_string(length) + " of",
+                          path_, err);
+}
+
+}  // namespace uringfs

@@ -1,0 +1,188 @@
+#include "env/uring/async_reader.h"
+
+#include <liburing.h>
+#include <sched.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace uringfs {
+namespace uring {
+
+std::shared_ptr<AsyncReader> AsyncReader::Create(
+    unsigned entries, bool can_cancel, std::shared_ptr<FaultInjector> faults,
+    int* err) {
+  std::unique_ptr<Ring> ring;
+  const int ret = Ring::Create(entries, /*flags=*/0, &ring);
+  if (ret < 0) {
+    *err = -ret;
+    return nullptr;
+  }
+  return std::shared_ptr<AsyncReader>(
+      new AsyncReader(std::move(ring), can_cancel, std::move(faults)));
+}
+
+AsyncReader::AsyncReader(std::unique_ptr<Ring> ring, bool can_cancel,
+                         std::shared_ptr<FaultInjector> faults)
+    : ring_(std::move(ring)),
+      can_cancel_(can_cancel),
+      faults_(std::move(faults)) {}
+
+void AsyncReader::Submit(AsyncRead* read) {
+  {
+    absl::MutexLock l(&mu_);
+    read->state = AsyncRead::State::kInFlight;
+    if (SubmitLocked(read)) {
+      ++submitted_;
+      return;
+    }
+    ++sync_fallbacks_;
+  }
+  // Not shared with anyone yet: read it here, then publish the result.
+  PreadToEnd(read->target, faults_.get(), &read->op);
+  absl::MutexLock l(&mu_);
+  read->sync_fallback = true;
+  read->state = AsyncRead::State::kCompleted;
+}
+
+bool AsyncReader::SubmitLocked(AsyncRead* read) {
+  if (in_kernel_ >= ring_->depth()) return false;
+  io_uring_sqe* sqe = ::io_uring_get_sqe(ring_->get());
+  if (sqe == nullptr) return false;
+  ReadOp& op = read->op;
+  ::io_uring_prep_read(sqe, read->target.fd, op.buf + op.done,
+                       static_cast<unsigned>(op.next_len()), op.next_offset());
+  ::io_uring_sqe_set_data(sqe, read);
+  op.in_flight = true;
+  ++in_kernel_;
+  // A refused submission (EAGAIN/EBUSY) leaves the entry queued; WaitUntil
+  // submits leftovers before anyone waits for completions.
+  ::io_uring_submit(ring_->get());
+  return true;
+}
+
+void AsyncReader::OnCompletion(AsyncRead* read, int res) {
+  read->op.in_flight = false;
+  --in_kernel_;
+  if (read->state == AsyncRead::State::kAborting) {
+    read->state = AsyncRead::State::kAborted;  // The buffer is free again.
+    return;
+  }
+  if (ApplyResult(read->target, res, faults_.get(), &read->op)) {
+    if (SubmitLocked(read)) return;
+    PreadToEnd(read->target, faults_.get(), &read->op);  // No room: finish here.
+  }
+  read->state = AsyncRead::State::kCompleted;
+}
+
+void AsyncReader::ReapLocked() {
+  unsigned head;
+  unsigned seen = 0;
+  io_uring_cqe* cqe;
+  io_uring_for_each_cqe(ring_->get(), head, cqe) {
+    ++seen;
+    // Cancellation requests carry no read (user data 0).
+    if (auto* read = static_cast<AsyncRead*>(::io_uring_cqe_get_data(cqe))) {
+      OnCompletion(read, cqe->res);
+    }
+  }
+  ::io_uring_cq_advance(ring_->get(), seen);
+}
+
+template <typename Pred>
+void AsyncReader::WaitUntil(Pred done) {
+  while (!done()) {
+    if (reaping_) {  // Another thread waits in the kernel; let it reap.
+      reaped_.Wait(&mu_);
+      continue;
+    }
+    if (::io_uring_sq_ready(ring_->get()) > 0) ::io_uring_submit(ring_->get());
+    ReapLocked();
+    if (done()) break;
+    // Become the reaper: wait in the kernel without the lock, so that other
+    // threads can submit meanwhile; only the reaper consumes completions.
+    reaping_ = true;
+    mu_.Unlock();
+    io_uring_cqe* cqe = nullptr;
+    int ret;
+    do {
+      ret = ::io_uring_wait_cqe(ring_->get(), &cqe);
+    } while (ret == -EINTR);
+    if (ret < 0) ::sched_yield();  // Transient; the loop waits again.
+    mu_.Lock();
+    ReapLocked();
+    reaping_ = false;
+    reaped_.SignalAll();
+  }
+}
+
+void AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
+                       std::vector<AsyncRead*>* due) {
+  using State = AsyncRead::State;
+  const size_t want = min_done < n ? min_done : n;
+  absl::MutexLock l(&mu_);
+  WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t finished = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const State s = reads[i]->state;
+      if (s == State::kCompleted || s == State::kReported ||
+          s == State::kAborted) {
+        ++finished;
+      }
+    }
+    return finished >= want;
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (reads[i]->state == State::kCompleted) {
+      reads[i]->state = State::kReported;
+      due->push_back(reads[i]);
+    }
+  }
+}
+
+void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
+  using State = AsyncRead::State;
+  absl::MutexLock l(&mu_);
+  bool cancels = false;
+  for (size_t i = 0; i < n; ++i) {
+    AsyncRead* read = reads[i];
+    if (read->state == State::kCompleted) {
+      read->state = State::kAborted;  // Done, but never reported.
+    } else if (read->state == State::kInFlight) {
+      read->state = State::kAborting;
+      io_uring_sqe* sqe =
+          can_cancel_ ? ::io_uring_get_sqe(ring_->get()) : nullptr;
+      if (sqe != nullptr) {  // Without one, just wait for the completion.
+        ::io_uring_prep_cancel(sqe, read, 0);
+        ::io_uring_sqe_set_data(sqe, nullptr);
+        ++cancels_sent_;
+        cancels = true;
+      }
+    }
+  }
+  if (cancels) ::io_uring_submit(ring_->get());
+  WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (size_t i = 0; i < n; ++i) {
+      if (reads[i]->state == State::kAborting) return false;
+    }
+    return true;
+  });
+}
+
+uint64_t AsyncReader::submitted() const {
+  absl::MutexLock l(&mu_);
+  return submitted_;
+}
+
+uint64_t AsyncReader::sync_fallbacks() const {
+  absl::MutexLock l(&mu_);
+  return sync_fallbacks_;
+}
+
+uint64_t AsyncReader::cancels_sent() const {
+  absl::MutexLock l(&mu_);
+  return cancels_sent_;
+}
+
+}  // namespace uring
+}  // namespace uringfs

@@ -1,0 +1,137 @@
+// -----------------------------------------------------------------------------
+// env/uring/async_reader.h
+// -----------------------------------------------------------------------------
+//
+// `AsyncReader` runs reads that complete later (RocksDB's `ReadAsync`,
+// `Poll`, `AbortIO`) on one ring of its own, never on the rings of
+// synchronous reads (sharing them mixes completions, rocksdb#14158).
+//
+// An `AsyncRead` moves through these states:
+//
+//   kInFlight --completion--> kCompleted --TakeCompleted--> kReported
+//       |                         |
+//       +--Abort--> kAborting --completion--> kAborted
+//                                 +--Abort (not yet reported)--> kAborted
+//
+// Short reads and EAGAIN/EINTR are re-submitted inside kInFlight, so a read
+// is kCompleted only when it is finished (full, EOF or error). kAborted is
+// final: the read will never be reported, and the kernel no longer owns its
+// buffer. A read that cannot be submitted (ring full, submission refused) is
+// done at once with `pread` and starts life kCompleted, so `Submit` always
+// succeeds and every read is reported exactly once unless aborted.
+//
+// Rings allow one submitter and one completer at a time: submissions happen
+// under `mu_`; one thread at a time is the reaper, which waits in the kernel
+// without holding `mu_` and then processes completions under it. Other
+// waiting threads sleep on a condition variable until the reaper's round is
+// done. The ring is created without COOP_TASKRUN, because a completion may
+// be waited for by a thread other than its submitter.
+//
+// Lifetime: every `AsyncRead` holds a reference to its `AsyncReader`, so the
+// reader outlives all reads; an `AsyncRead` may be destroyed only in a final
+// state or kCompleted/kReported (use `Abort` first otherwise).
+//
+// Thread-safety: `AsyncReader` is safe for concurrent use.
+
+#ifndef URINGFS_ENV_URING_ASYNC_READER_H_
+#define URINGFS_ENV_URING_ASYNC_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "env/uring/fault_injector.h"
+#include "env/uring/read_op.h"
+#include "env/uring/ring_pool.h"
+
+namespace uringfs {
+namespace uring {
+
+class AsyncReader;
+
+struct AsyncRead {
+  enum class State { kInFlight, kCompleted, kReported, kAborting, kAborted };
+
+  ReadTarget target;
+  ReadOp op;
+  // Guarded by the owning AsyncReader's mutex once submitted.
+  State state = State::kInFlight;
+  bool sync_fallback = false;  // Done with pread at submission.
+};
+
+class AsyncReader final {
+ public:
+  // AsyncReader::Create()
+  //
+  // Sets up a ring of `entries` entries. Returns null and stores the errno
+  // in `*err` if it cannot. `faults` may be null.
+  static std::shared_ptr<AsyncReader> Create(
+      unsigned entries, bool can_cancel,
+      std::shared_ptr<FaultInjector> faults, int* err);
+
+  AsyncReader(const AsyncReader&) = delete;
+  AsyncReader& operator=(const AsyncReader&) = delete;
+  ~AsyncReader() = default;  // Every read is final by then (see above).
+
+  // AsyncReader::Submit()
+  //
+  // Starts `read` (state kInFlight), or completes it at once with pread when
+  // the ring has no room. `read` must stay alive until it is final.
+  void Submit(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // AsyncReader::Poll()
+  //
+  // Waits until at least `min_done` of `reads` are kCompleted, kReported or
+  // kAborted (fewer if `reads` has fewer), then moves every kCompleted one
+  // to kReported and appends it to `*due`: the caller runs their callbacks,
+  // on its own thread, without any lock held.
+  void Poll(AsyncRead* const* reads, size_t n, size_t min_done,
+            std::vector<AsyncRead*>* due) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // AsyncReader::Abort()
+  //
+  // Makes every read of `reads` that is not yet reported kAborted: cancels
+  // the ones in the kernel and waits until the kernel has let go of their
+  // buffers. Reported reads are left alone.
+  void Abort(AsyncRead* const* reads, size_t n) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Reads handed to the kernel, completed at submission with pread, and
+  // cancellations sent. Monotonic.
+  uint64_t submitted() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t sync_fallbacks() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t cancels_sent() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  AsyncReader(std::unique_ptr<Ring> ring, bool can_cancel,
+              std::shared_ptr<FaultInjector> faults);
+
+  // Prepares and submits a read of what `read` still needs. False if the
+  // ring has no room.
+  bool SubmitLocked(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Processes every available completion.
+  void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnCompletion(AsyncRead* read, int res)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reaps until `done(reads, n)` holds, as reaper or as a sleeper.
+  template <typename Pred>
+  void WaitUntil(Pred done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::unique_ptr<Ring> ring_;  // SQ under mu_; CQ by the reaper.
+  const bool can_cancel_;             // IORING_OP_ASYNC_CANCEL exists.
+  const std::shared_ptr<FaultInjector> faults_;  // May be null.
+  mutable absl::Mutex mu_;
+  absl::CondVar reaped_;              // Signalled after each reaper round.
+  bool reaping_ ABSL_GUARDED_BY(mu_) = false;
+  unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
+  uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace uring
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_URING_ASYNC_READER_H_

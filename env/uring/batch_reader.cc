@@ -1,0 +1,156 @@
+#include "env/uring/batch_reader.h"
+
+#include <liburing.h>
+#include <sched.h>
+
+#include <cerrno>
+
+#include "absl/container/inlined_vector.h"
+
+namespace uringfs {
+namespace uring {
+namespace {
+
+constexpr int kMaxSubmitStalls = 64;  // EAGAIN/EBUSY with nothing in flight.
+constexpr int kMaxWaitFailures = 64;  // Non-EINTR wait errors in a row.
+
+class Batch {
+ public:
+  Batch(Ring* ring, const ReadTarget& target, ReadOp* ops, size_t n,
+        FaultInjector* faults)
+      : ring_(ring), target_(target), ops_(ops), n_(n), faults_(faults) {}
+
+  BatchOutcome Run() {
+    for (size_t i = 0; i < n_; ++i) {
+      if (!ops_[i].finished) pending_.push_back(static_cast<uint32_t>(i));
+    }
+    while (outcome_.ring == BatchOutcome::Ring::kOk &&
+           (head_ < pending_.size() || in_kernel_ > 0 || Unsubmitted() > 0)) {
+      Fill();
+      if (Submit()) Reap();
+    }
+    return outcome_;
+  }
+
+ private:
+  unsigned Unsubmitted() { return ::io_uring_sq_ready(ring_->get()); }
+
+  // Phase 1: one SQE per pending op while the ring has room.
+  void Fill() {
+    while (head_ < pending_.size() &&
+           in_kernel_ + Unsubmitted() < ring_->depth()) {
+      io_uring_sqe* sqe = ::io_uring_get_sqe(ring_->get());
+      if (sqe == nullptr) break;
+      ReadOp& op = ops_[pending_[head_]];
+      ::io_uring_prep_read(sqe, target_.fd, op.buf + op.done,
+                           static_cast<unsigned>(op.next_len()),
+                           op.next_offset());
+      ::io_uring_sqe_set_data64(sqe, pending_[head_]);
+      op.in_flight = true;
+      ++head_;
+    }
+    if (head_ == pending_.size()) {
+      pending_.clear();
+      head_ = 0;
+    }
+  }
+
+  // Phase 2: submit what is prepared and wait for at least one completion.
+  // Returns true if completions may be ready.
+  bool Submit() {
+    const unsigned before = Unsubmitted();
+    const int ret = before > 0 ? ::io_uring_submit_and_wait(ring_->get(), 1)
+                               : WaitOne();
+    const unsigned accepted = before - Unsubmitted();
+    in_kernel_ += accepted;
+    outcome_.submitted += accepted;
+    if (ret >= 0 || ret == -EINTR) {
+      stalls_ = 0;
+      return true;
+    }
+    return OnRingError(-ret);
+  }
+
+  // EAGAIN/EBUSY mean the kernel ran out of something completions give back.
+  // With requests in flight, wait for one; with none, yield a bounded number
+  // of times and then give up on the ring. Any other error while requests
+  // are in flight is retried a bounded number of times before the ring is
+  // declared lost.
+  bool OnRingError(int err) {
+    outcome_.ring_errno = err;
+    const bool transient = err == EAGAIN || err == EBUSY;
+    if (in_kernel_ > 0) {
+      if (transient) {
+        WaitOne();
+      } else if (++wait_failures_ > kMaxWaitFailures) {
+        LoseRing();
+      }
+      return true;
+    }
+    if (transient && ++stalls_ <= kMaxSubmitStalls) {
+      ::sched_yield();
+      return false;
+    }
+    outcome_.ring = BatchOutcome::Ring::kGaveUp;
+    return false;
+  }
+
+  int WaitOne() {
+    io_uring_cqe* cqe = nullptr;
+    return ::io_uring_wait_cqe(ring_->get(), &cqe);
+  }
+
+  // Phase 3: fold every available completion into its op.
+  void Reap() {
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(ring_->get(), head, cqe) {
+      ++seen;
+      const uint64_t index = ::io_uring_cqe_get_data64(cqe);
+      if (index >= n_ || !ops_[index].in_flight) continue;  // Not ours.
+      ReadOp& op = ops_[index];
+      op.in_flight = false;
+      --in_kernel_;
+      if (ApplyResult(target_, cqe->res, faults_, &op)) {
+        pending_.push_back(static_cast<uint32_t>(index));
+        ++outcome_.resubmitted;
+      }
+    }
+    ::io_uring_cq_advance(ring_->get(), seen);
+    if (seen > 0) wait_failures_ = 0;
+  }
+
+  // The kernel still owns requests we can no longer reap: fail them.
+  void LoseRing() {
+    outcome_.ring = BatchOutcome::Ring::kRingLost;
+    for (size_t i = 0; i < n_; ++i) {
+      if (!ops_[i].finished) {
+        ops_[i].error = outcome_.ring_errno != 0 ? outcome_.ring_errno : EIO;
+        ops_[i].finished = true;
+      }
+    }
+  }
+
+  Ring* const ring_;
+  const ReadTarget& target_;
+  ReadOp* const ops_;
+  const size_t n_;
+  FaultInjector* const faults_;
+  absl::InlinedVector<uint32_t, 64> pending_;  // Ops to (re)submit.
+  size_t head_ = 0;                            // Next of `pending_` to fill.
+  unsigned in_kernel_ = 0;                     // Submitted, not yet reaped.
+  int stalls_ = 0;
+  int wait_failures_ = 0;
+  BatchOutcome outcome_;
+};
+
+}  // namespace
+
+BatchOutcome ReadBatch(Ring* ring, const ReadTarget& target, ReadOp* ops,
+                       size_t n, FaultInjector* faults) {
+  return Batch(ring, target, ops, n, faults).Run();
+}
+
+}  // namespace uring
+}  // namespace uringfs

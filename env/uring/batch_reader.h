@@ -1,0 +1,57 @@
+// -----------------------------------------------------------------------------
+// env/uring/batch_reader.h
+// -----------------------------------------------------------------------------
+//
+// `ReadBatch` reads a batch of `ReadOp`s through one leased ring with every
+// request in flight at once, up to the ring's depth (larger batches flow
+// through as completions free room). It runs in named phases — fill (prepare
+// SQEs), submit (one io_uring_enter that also waits), reap (fold each CQE in
+// with `ApplyResult`, queueing short reads and EAGAIN/EINTR for another
+// round) — until every op is finished.
+//
+// Guarantee: when `ReadBatch` returns, the kernel owns no request of the
+// batch, so the callers' buffers are theirs again — except after a broken
+// ring (`kRingLost`), which is then never closed (see below).
+//
+// Thread-safety: the ring must be leased by the calling thread.
+
+#ifndef URINGFS_ENV_URING_BATCH_READER_H_
+#define URINGFS_ENV_URING_BATCH_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "env/uring/fault_injector.h"
+#include "env/uring/read_op.h"
+#include "env/uring/ring_pool.h"
+
+namespace uringfs {
+namespace uring {
+
+struct BatchOutcome {
+  enum class Ring {
+    kOk,       // Every op finished through the ring; reuse it.
+    kGaveUp,   // Submission kept failing with nothing in flight. Ops that
+               // are not finished must be completed by `PreadToEnd`; the
+               // ring may hold unsubmitted entries: discard it.
+    kRingLost, // Waiting for completions failed with requests still in the
+               // kernel. The ring must be leaked, never closed or reused;
+               // unfinished ops carry `error`.
+  };
+  Ring ring = Ring::kOk;
+  int ring_errno = 0;        // The last ring-level error, for messages.
+  uint64_t submitted = 0;    // SQEs handed to the kernel.
+  uint64_t resubmitted = 0;  // Of those, re-reads after short or EAGAIN.
+};
+
+// ReadBatch()
+//
+// Reads `ops[0, n)` (unfinished ones) from `target` through `ring`.
+// `faults` may be null.
+BatchOutcome ReadBatch(Ring* ring, const ReadTarget& target, ReadOp* ops,
+                       size_t n, FaultInjector* faults);
+
+}  // namespace uring
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_URING_BATCH_READER_H_

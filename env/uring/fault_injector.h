@@ -1,0 +1,49 @@
+// -----------------------------------------------------------------------------
+// env/uring/fault_injector.h
+// -----------------------------------------------------------------------------
+//
+// `FaultInjector` is the test seam of the read path (no `#ifdef`): it can make
+// ring setup fail with a chosen errno and rewrite the result of any read,
+// whether it came from an io_uring completion or from the `pread` fallback.
+// Production code passes nullptr; tests subclass it.
+//
+// Thread-safety: implementations must be safe for concurrent use; the read
+// path calls them from every reading thread.
+
+#ifndef URINGFS_ENV_URING_FAULT_INJECTOR_H_
+#define URINGFS_ENV_URING_FAULT_INJECTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace uringfs {
+namespace uring {
+
+class FaultInjector {
+ public:
+  virtual ~FaultInjector() = default;
+
+  // FaultInjector::SetupErrno()
+  //
+  // 0 lets ring setup proceed; a positive errno makes every ring setup fail
+  // with it, as a kernel, seccomp filter or memlock limit would.
+  virtual int SetupErrno() { return 0; }
+
+  // FaultInjector::OnResult()
+  //
+  // Called with the result of every read (`*res`: bytes, or -errno) of
+  // `requested` bytes at `offset` before uringfs looks at it. May replace it
+  // with a shorter non-negative count (the read path must then read the
+  // rest again) or with a negative errno such as -EAGAIN, -EINTR or -EIO.
+  // It must never make a result longer than the real one.
+  virtual void OnResult(uint64_t offset, size_t requested, int64_t* res) {
+    (void)offset;
+    (void)requested;
+    (void)res;
+  }
+};
+
+}  // namespace uring
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_URING_FAULT_INJECTOR_H_

@@ -1,0 +1,71 @@
+#include "env/uring/read_engine.h"
+
+#include <utility>
+
+#include "env/uring/batch_reader.h"
+
+namespace uringfs {
+namespace uring {
+
+ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
+                       std::shared_ptr<FaultInjector> faults)
+    : faults_(std::move(faults)),
+      queue_depth_(queue_depth),
+      features_(ProbeFeatures(use_io_uring, queue_depth, faults_.get())),
+      pool_(queue_depth, features_.setup_flags) {}
+
+void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (ops[i].finished) continue;
+    PreadToEnd(target, faults_.get(), &ops[i]);
+    counters_.ops_pread.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
+  if (!features_.usable()) return PreadAll(target, ops, n);
+  int err = 0;
+  RingPool::Lease lease = pool_.Acquire(&err);
+  if (lease.ring() == nullptr) {  // E.g. memlock exhausted by many threads.
+    counters_.ring_failures.fetch_add(1, std::memory_order_relaxed);
+    return PreadAll(target, ops, n);
+  }
+  const BatchOutcome outcome =
+      ReadBatch(lease.ring(), target, ops, n, faults_.get());
+  counters_.submitted.fetch_add(outcome.submitted, std::memory_order_relaxed);
+  counters_.resubmitted.fetch_add(outcome.resubmitted,
+                                  std::memory_order_relaxed);
+  uint64_t through_ring = 0;
+  for (size_t i = 0; i < n; ++i) through_ring += ops[i].finished ? 1 : 0;
+  counters_.ops_uring.fetch_add(through_ring, std::memory_order_relaxed);
+  switch (outcome.ring) {
+    case BatchOutcome::Ring::kOk:
+      break;
+    case BatchOutcome::Ring::kGaveUp:
+      counters_.rings_abandoned.fetch_add(1, std::memory_order_relaxed);
+      lease.Discard();  // May hold entries that were never submitted.
+      PreadAll(target, ops, n);
+      break;
+    case BatchOutcome::Ring::kRingLost:
+      counters_.rings_abandoned.fetch_add(1, std::memory_order_relaxed);
+      lease.Leak();
+      break;
+  }
+}
+
+std::shared_ptr<AsyncReader> ReadEngine::async_reader() {
+  absl::MutexLock l(&mu_);
+  if (!async_tried_ && features_.usable()) {
+    async_tried_ = true;
+    int err = 0;
+    async_ = AsyncReader::Create(queue_depth_, features_.op_async_cancel, faults_,
+                                 &err);
+    if (async_ == nullptr) {
+      counters_.ring_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return async_;
+}
+
+}  // namespace uring
+}  // namespace uringfs

@@ -1,0 +1,86 @@
+// -----------------------------------------------------------------------------
+// env/uring/read_engine.h
+// -----------------------------------------------------------------------------
+//
+// `ReadEngine` is the read path of one uringfs file system, below the RocksDB
+// types: it probes io_uring once, owns the ring pool for synchronous reads
+// and the async reader, and sends every read either through io_uring or, when
+// io_uring is unusable (turned off, setup refused, ring setup failing later,
+// a ring giving up), through `pread` — with the same result semantics either
+// way (`read_op.h`). It counts what it does for the file system's stats.
+//
+// Thread-safety: safe for concurrent use.
+
+#ifndef URINGFS_ENV_URING_READ_ENGINE_H_
+#define URINGFS_ENV_URING_READ_ENGINE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "env/uring/async_reader.h"
+#include "env/uring/fault_injector.h"
+#include "env/uring/features.h"
+#include "env/uring/read_op.h"
+#include "env/uring/ring_pool.h"
+
+namespace uringfs {
+namespace uring {
+
+// Statistics only: every counter is independent of every other and of the
+// data it counts, so relaxed increments and loads are enough.
+struct ReadCounters {
+  std::atomic<uint64_t> ops_uring{0};      // Ops read through io_uring.
+  std::atomic<uint64_t> ops_pread{0};      // Ops read by the pread fallback.
+  std::atomic<uint64_t> submitted{0};      // SQEs of synchronous reads.
+  std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
+  std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
+  std::atomic<uint64_t> rings_abandoned{0};// Rings given up on or lost.
+};
+
+class ReadEngine final {
+ public:
+  // `faults` may be null; it is shared with every ring user.
+  ReadEngine(bool use_io_uring, unsigned queue_depth,
+             std::shared_ptr<FaultInjector> faults);
+  ReadEngine(const ReadEngine&) = delete;
+  ReadEngine& operator=(const ReadEngine&) = delete;
+
+  const Features& features() const { return features_; }
+  FaultInjector* faults() const { return faults_.get(); }
+  const ReadCounters& counters() const { return counters_; }
+  uint64_t rings_created() const { return pool_.created(); }
+
+  // ReadEngine::Read()
+  //
+  // Reads every unfinished op of `ops[0, n)` from `target`: all in flight at
+  // once through one leased ring, or one after another with pread. On
+  // return every op is finished (complete, short at EOF, or `error`).
+  void Read(const ReadTarget& target, ReadOp* ops, size_t n);
+
+  // ReadEngine::async_reader()
+  //
+  // The async reader, set up on first use; null when io_uring is unusable
+  // or its ring cannot be set up (callers then read synchronously).
+  std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
+
+  const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
+  const unsigned queue_depth_;
+  const Features features_;                      // Immutable.
+  RingPool pool_;                                // Thread-safe.
+  ReadCounters counters_;                        // Thread-safe.
+  absl::Mutex mu_;
+  bool async_tried_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace uring
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_URING_READ_ENGINE_H_

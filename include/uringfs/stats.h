@@ -1,0 +1,67 @@
+// -----------------------------------------------------------------------------
+// uringfs/stats.h
+// -----------------------------------------------------------------------------
+//
+// `UringFsStats` is a snapshot of what a uringfs file system has done: whether
+// it reads through io_uring (and why not, if it does not), and counters of
+// reads by kind and by path. Counters are monotonic from the file system's
+// creation; two snapshots may be subtracted.
+//
+// Thread-safety: `GetUringFsStats` is safe for concurrent use with any I/O;
+// each counter is read atomically, the snapshot as a whole is not.
+
+#ifndef URINGFS_STATS_H_
+#define URINGFS_STATS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "rocksdb/file_system.h"
+#include "rocksdb/status.h"
+
+namespace uringfs {
+
+struct UringFsStats {
+  // One line: "io_uring: on (...)" or why reads use pread instead.
+  std::string io_uring;
+  bool io_uring_in_use = false;
+
+  // RocksDB-level calls.
+  uint64_t reads = 0;                // FSRandomAccessFile::Read
+  uint64_t multi_reads = 0;          // FSRandomAccessFile::MultiRead
+  uint64_t multi_read_requests = 0;  // Requests in those MultiReads.
+  uint64_t async_reads = 0;          // FSRandomAccessFile::ReadAsync
+
+  // How reads were served (one "op" per request).
+  uint64_t ops_uring = 0;            // Through io_uring.
+  uint64_t ops_pread = 0;            // Through the pread fallback.
+  uint64_t sqes_submitted = 0;       // Synchronous-read SQEs.
+  uint64_t resubmitted = 0;          // Re-reads after short/EAGAIN/EINTR.
+  uint64_t rings_created = 0;        // Rings set up for synchronous reads.
+  uint64_t ring_setup_failures = 0;  // Ring setups that failed after probe.
+  uint64_t rings_abandoned = 0;      // Rings given up on (fallback to pread).
+  uint64_t async_submitted = 0;      // Async reads handed to the kernel.
+  uint64_t async_sync_fallbacks = 0; // Async reads done at once with pread.
+  uint64_t async_cancels = 0;        // Cancellations sent by AbortIO.
+
+  // Requests per MultiRead call: the queue depth uringfs could reach.
+  double AverageRequestsPerMultiRead() const {
+    return multi_reads == 0 ? 0.0
+                            : static_cast<double>(multi_read_requests) /
+                                  static_cast<double>(multi_reads);
+  }
+
+  // Every field on one line, "key=value" separated by spaces.
+  std::string ToString() const;
+};
+
+// GetUringFsStats()
+//
+// Fills `*stats` from `fs` and returns OK, or returns InvalidArgument if `fs`
+// is not a uringfs file system.
+rocksdb::Status GetUringFsStats(const rocksdb::FileSystem& fs,
+                                UringFsStats* stats);
+
+}  // namespace uringfs
+
+#endif  // URINGFS_STATS_H_
