@@ -42,29 +42,36 @@ expect_refused() {
   fi
 }
 
-db=$work/db
-common=(--fs_uri=uringfs:// --db="$db" --num=20000 --value_size=200
-        --compression_type=none --write_buffer_size=1048576)
+# Everything twice: io_uring allowed, and forced off (the pread fallback).
+for uri in 'uringfs://' 'uringfs://?use_io_uring=false'; do
+  tag=$([ "$uri" = 'uringfs://' ] && echo on || echo off)
+  db=$work/db-$tag
+  common=(--fs_uri="$uri" --db="$db" --num=20000 --value_size=200
+          --compression_type=none --write_buffer_size=1048576)
 
-expect_ok db_bench_fill "$wrap" db_bench "${common[@]}" \
-  --benchmarks=fillseq,flush --disable_wal=false
-expect_ok db_bench_reads "$wrap" db_bench "${common[@]}" --use_existing_db=true \
-  --benchmarks=readrandom,multireadrandom --reads=2000 \
-  --multiread_batched=true --batch_size=32 --use_direct_reads=true
-if grep -q "Options.fs: UringFileSystem" "$db/LOG"; then pass "LOG names UringFileSystem"
-else fail "LOG does not name UringFileSystem"; grep "Options.fs" "$db/LOG"; fi
+  expect_ok db_bench_fill_$tag "$wrap" db_bench "${common[@]}" \
+    --benchmarks=fillseq,flush --disable_wal=false
+  expect_ok db_bench_reads_$tag "$wrap" db_bench "${common[@]}" --use_existing_db=true \
+    --benchmarks=readrandom,multireadrandom,seekrandom --reads=2000 --seek_nexts=10 \
+    --multiread_batched=true --batch_size=32 --use_direct_reads=true --async_io=true
+  if grep -q "Options.fs: UringFileSystem" "$db/LOG"; then pass "LOG names UringFileSystem ($tag)"
+  else fail "LOG does not name UringFileSystem ($tag)"; grep "Options.fs" "$db/LOG"; fi
+  want=$([ "$tag" = on ] && echo "uringfs: io_uring: on" || echo "uringfs: io_uring: off")
+  if grep -aq "$want" "$db/LOG"; then pass "LOG says '$want'"
+  else fail "LOG lacks '$want'"; grep -a "uringfs:" "$db/LOG"; fi
 
-expect_ok ldb_checkconsistency "$wrap" ldb --fs_uri=uringfs:// --db="$db" checkconsistency
-grep -qx OK "$work/ldb_checkconsistency.out" || fail "checkconsistency did not print OK"
-expect_ok ldb_scan "$wrap" ldb --fs_uri=uringfs:// --db="$db" scan
-lines=$(wc -l <"$work/ldb_scan.out")
-[ "$lines" -eq 20000 ] && pass "ldb scan saw 20000 keys" || fail "ldb scan saw $lines keys"
+  expect_ok ldb_checkconsistency_$tag "$wrap" ldb --fs_uri="$uri" --db="$db" checkconsistency
+  grep -qx OK "$work/ldb_checkconsistency_$tag.out" || fail "checkconsistency ($tag) did not print OK"
+  expect_ok ldb_scan_$tag "$wrap" ldb --fs_uri="$uri" --db="$db" scan
+  lines=$(wc -l <"$work/ldb_scan_$tag.out")
+  [ "$lines" -eq 20000 ] && pass "ldb scan saw 20000 keys ($tag)" || fail "ldb scan saw $lines keys ($tag)"
 
-expect_ok sst_dump_verify "$wrap" sst_dump --fs_uri=uringfs:// --file="$db" --command=verify
-ssts=$(grep -c "^Process " "$work/sst_dump_verify.out")
-oks=$(grep -c "The file is ok" "$work/sst_dump_verify.out")
-if [ "$ssts" -gt 0 ] && [ "$ssts" -eq "$oks" ]; then pass "sst_dump verified $ssts files"
-else fail "sst_dump: $ssts files, $oks ok"; fi
+  expect_ok sst_dump_verify_$tag "$wrap" sst_dump --fs_uri="$uri" --file="$db" --command=verify
+  ssts=$(grep -c "^Process " "$work/sst_dump_verify_$tag.out")
+  oks=$(grep -c "The file is ok" "$work/sst_dump_verify_$tag.out")
+  if [ "$ssts" -gt 0 ] && [ "$ssts" -eq "$oks" ]; then pass "sst_dump verified $ssts files ($tag)"
+  else fail "sst_dump ($tag): $ssts files, $oks ok"; fi
+done
 
 expect_refused db_bench_bogus bogus "$wrap" db_bench --fs_uri='uringfs://?bogus=1' \
   --benchmarks=fillseq --db="$work/bad"
