@@ -141,6 +141,7 @@ UringFsStats UringFileSystem::GetStats() const {
   s.async_reads = get(counters_->async_reads);
   s.ops_uring = get(c.ops_uring);
   s.ops_pread = get(c.ops_pread);
+  s.ops_cached = get(c.ops_cached);
   s.sqes_submitted = get(c.submitted);
   s.resubmitted = get(c.resubmitted);
   s.rings_created = e->rings_created();
@@ -160,7 +161,8 @@ std::string UringFsStats::ToString() const {
       buf, sizeof(buf),
       "io_uring_in_use=%d reads=%llu multi_reads=%llu "
       "multi_read_requests=%llu avg_requests_per_multi_read=%.2f "
-      "async_reads=%llu ops_uring=%llu ops_pread=%llu sqes_submitted=%llu "
+      "async_reads=%llu ops_uring=%llu ops_pread=%llu ops_cached=%llu "
+      "sqes_submitted=%llu "
       "resubmitted=%llu rings_created=%llu ring_setup_failures=%llu "
       "rings_abandoned=%llu async_submitted=%llu async_sync_fallbacks=%llu "
       "async_cancels=%llu",
@@ -171,6 +173,7 @@ std::string UringFsStats::ToString() const {
       static_cast<unsigned long long>(async_reads),
       static_cast<unsigned long long>(ops_uring),
       static_cast<unsigned long long>(ops_pread),
+      static_cast<unsigned long long>(ops_cached),
       static_cast<unsigned long long>(sqes_submitted),
       static_cast<unsigned long long>(resubmitted),
       static_cast<unsigned long long>(rings_created),

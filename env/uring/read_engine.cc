@@ -1,5 +1,8 @@
 #include "env/uring/read_engine.h"
 
+#include <sys/uio.h>
+
+#include <cerrno>
 #include <utility>
 
 #include "env/uring/batch_reader.h"
@@ -22,8 +25,26 @@ void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
   }
 }
 
+bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
+  iovec iov{op->buf + op->done, op->next_len()};
+  const ssize_t r = ::preadv2(target.fd, &iov, 1,
+                              static_cast<off_t>(op->next_offset()), RWF_NOWAIT);
+  if (r < 0 && errno == EAGAIN) return false;  // Not (all) cached: use the ring.
+  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+    nowait_reads_.store(false, std::memory_order_relaxed);
+    return false;
+  }
+  counters_.ops_cached.fetch_add(1, std::memory_order_relaxed);
+  return !ApplyResult(target, r < 0 ? -errno : r, faults_.get(), op);
+}
+
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   if (!features_.usable()) return PreadAll(target, ops, n);
+  if (n == 1 && !target.direct && !ops[0].finished &&
+      nowait_reads_.load(std::memory_order_relaxed) &&
+      TryCached(target, &ops[0])) {
+    return;
+  }
   int err = 0;
   RingPool::Lease lease = pool_.Acquire(&err);
   if (lease.ring() == nullptr) {  // E.g. memlock exhausted by many threads.

@@ -9,6 +9,14 @@
 // a ring giving up), through `pread` — with the same result semantics either
 // way (`read_op.h`). It counts what it does for the file system's stats.
 //
+// A single buffered read first tries `preadv2(RWF_NOWAIT)`, which returns
+// the data only if it is in the page cache and never blocks; whatever is not
+// cached then goes through io_uring. That is the step io_uring's own READ
+// takes inline, without the ring round trip, which on a warm page cache costs
+// more than the read itself (see docs/benchmarks.md). Batches always go
+// through the ring in one submission; direct I/O never tries the shortcut
+// (it would always refuse).
+//
 // Thread-safety: safe for concurrent use.
 
 #ifndef URINGFS_ENV_URING_READ_ENGINE_H_
@@ -35,6 +43,7 @@ namespace uring {
 struct ReadCounters {
   std::atomic<uint64_t> ops_uring{0};      // Ops read through io_uring.
   std::atomic<uint64_t> ops_pread{0};      // Ops read by the pread fallback.
+  std::atomic<uint64_t> ops_cached{0};     // Ops served by RWF_NOWAIT.
   std::atomic<uint64_t> submitted{0};      // SQEs of synchronous reads.
   std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
   std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
@@ -69,12 +78,18 @@ class ReadEngine final {
 
  private:
   void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
+  // Tries to finish `op` from the page cache without blocking. True if `op`
+  // is finished.
+  bool TryCached(const ReadTarget& target, ReadOp* op);
 
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
   const unsigned queue_depth_;
   const Features features_;                      // Immutable.
   RingPool pool_;                                // Thread-safe.
   ReadCounters counters_;                        // Thread-safe.
+  // Cleared for good when the kernel refuses RWF_NOWAIT for reads. Relaxed:
+  // a stale `true` only costs one more refused attempt.
+  std::atomic<bool> nowait_reads_{true};
   absl::Mutex mu_;
   bool async_tried_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);

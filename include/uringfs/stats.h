@@ -35,6 +35,9 @@ struct UringFsStats {
   // How reads were served (one "op" per request).
   uint64_t ops_uring = 0;            // Through io_uring.
   uint64_t ops_pread = 0;            // Through the pread fallback.
+  uint64_t ops_cached = 0;           // Single buffered reads answered from
+                                     // the page cache (RWF_NOWAIT) before
+                                     // the ring; the rest went to the ring.
   uint64_t sqes_submitted = 0;       // Synchronous-read SQEs.
   uint64_t resubmitted = 0;          // Re-reads after short/EAGAIN/EINTR.
   uint64_t rings_created = 0;        // Rings set up for synchronous reads.
