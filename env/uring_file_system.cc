@@ -12,6 +12,7 @@
 #include "env/open_for_read.h"
 #include "env/option_table.h"
 #include "env/sequential_file.h"
+#include "env/stats_logger.h"
 #include "rocksdb/env.h"
 #include "uringfs/uringfs.h"
 
@@ -25,6 +26,34 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
   va_start(ap, format);
   logger->Logv(format, ap);
   va_end(ap);
+}
+
+UringFsStats CollectStats(uring::ReadEngine& e, const RocksReadCounters& rc) {
+  const uring::ReadCounters& c = e.counters();
+  auto get = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  UringFsStats s;
+  s.io_uring = e.features().Describe();
+  s.io_uring_in_use = e.features().usable();
+  s.reads = get(rc.reads);
+  s.multi_reads = get(rc.multi_reads);
+  s.multi_read_requests = get(rc.multi_read_requests);
+  s.async_reads = get(rc.async_reads);
+  s.ops_uring = get(c.ops_uring);
+  s.ops_pread = get(c.ops_pread);
+  s.ops_cached = get(c.ops_cached);
+  s.sqes_submitted = get(c.submitted);
+  s.resubmitted = get(c.resubmitted);
+  s.rings_created = e.rings_created();
+  s.ring_setup_failures = get(c.ring_failures);
+  s.rings_abandoned = get(c.rings_abandoned);
+  if (std::shared_ptr<uring::AsyncReader> a = e.async_reader()) {
+    s.async_submitted = a->submitted();
+    s.async_sync_fallbacks = a->sync_fallbacks();
+    s.async_cancels = a->cancels_sent();
+  }
+  return s;
 }
 
 }  // namespace
@@ -119,40 +148,20 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     const std::string& fname, const rocksdb::IOOptions& io_opts,
     std::shared_ptr<rocksdb::Logger>* result, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewLogger(fname, io_opts, result, dbg);
-  if (s.ok() && *result != nullptr) {
-    LogUnconditionally(result->get(), "uringfs: %s",
-                       engine()->features().Describe().c_str());
-  }
-  return s;
+  if (!s.ok() || *result == nullptr) return s;
+  std::shared_ptr<uring::ReadEngine> e = engine();
+  LogUnconditionally(result->get(), "uringfs: %s",
+                     e->features().Describe().c_str());
+  return NoThrow("uringfs NewLogger", [&] {
+    std::shared_ptr<RocksReadCounters> c = counters_;
+    *result = std::make_shared<StatsLogger>(
+        *result, [e, c] { return CollectStats(*e, *c).ToString(); });
+    return rocksdb::IOStatus::OK();
+  });
 }
 
 UringFsStats UringFileSystem::GetStats() const {
-  const std::shared_ptr<uring::ReadEngine> e = engine();
-  const uring::ReadCounters& c = e->counters();
-  auto get = [](const std::atomic<uint64_t>& a) {
-    return a.load(std::memory_order_relaxed);
-  };
-  UringFsStats s;
-  s.io_uring = e->features().Describe();
-  s.io_uring_in_use = e->features().usable();
-  s.reads = get(counters_->reads);
-  s.multi_reads = get(counters_->multi_reads);
-  s.multi_read_requests = get(counters_->multi_read_requests);
-  s.async_reads = get(counters_->async_reads);
-  s.ops_uring = get(c.ops_uring);
-  s.ops_pread = get(c.ops_pread);
-  s.ops_cached = get(c.ops_cached);
-  s.sqes_submitted = get(c.submitted);
-  s.resubmitted = get(c.resubmitted);
-  s.rings_created = e->rings_created();
-  s.ring_setup_failures = get(c.ring_failures);
-  s.rings_abandoned = get(c.rings_abandoned);
-  if (std::shared_ptr<uring::AsyncReader> a = e->async_reader()) {
-    s.async_submitted = a->submitted();
-    s.async_sync_fallbacks = a->sync_fallbacks();
-    s.async_cancels = a->cancels_sent();
-  }
-  return s;
+  return CollectStats(*engine(), *counters_);
 }
 
 std::string UringFsStats::ToString() const {

@@ -12,7 +12,8 @@
 //   * Everything else (writable files, directories, metadata) is still
 //     delegated to the base file system.
 //   * The info log RocksDB opens through this file system gets one line
-//     saying whether reads use io_uring, and why not if they do not.
+//     saying whether reads use io_uring, and why not if they do not, and at
+//     close a line with the counters (env/stats_logger.h).
 //
 // Options are registered with RocksDB's `Configurable` machinery under
 // `UringFsOptions::kName()`, so `GetOptionString()` / `ConfigureFromString()`

@@ -13,6 +13,7 @@
 #include "env/random_access_file.cc"
 #include "env/read_request.cc"
 #include "env/sequential_file.cc"
+#include "env/stats_logger.cc"
 #include "env/uring/async_reader.cc"
 #include "env/uring/batch_reader.cc"
 #include "env/uring/features.cc"
