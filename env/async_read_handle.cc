@@ -19,6 +19,7 @@ struct Handle : AsyncRead {
   AsyncCallback cb;
   void* cb_arg = nullptr;
   std::string path;
+  std::shared_ptr<const SharedFd> fd;   // Keeps target.fd from being reused.
   std::shared_ptr<AsyncReader> reader;  // Null: done synchronously.
 };
 
@@ -46,6 +47,7 @@ std::map<AsyncReader*, std::vector<AsyncRead*>> ByReader(
 
 rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
                                  const uring::ReadTarget& target,
+                                 std::shared_ptr<const SharedFd> fd,
                                  const std::string& path,
                                  uring::ReadEngine* engine, AsyncCallback cb,
                                  void* cb_arg, void** io_handle,
@@ -59,6 +61,7 @@ rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
   h->cb = std::move(cb);
   h->cb_arg = cb_arg;
   h->path = path;
+  h->fd = std::move(fd);
   h->target = target;
   h->op = MakeReadOp(req.offset, req.len, req.scratch);
   h->reader = engine->async_reader();

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "env/open_for_read.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
@@ -41,9 +42,11 @@ using AsyncCallback =
 //
 // Checks `req` (see `CheckReadRequest`), starts reading it from `target` and
 // stores the handle and its deleter. `req.scratch` must stay valid until the
-// callback ran or the handle was aborted or deleted.
+// callback ran or the handle was aborted or deleted. The handle keeps `fd`
+// (which owns `target.fd`) open until it is deleted.
 rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
                                  const uring::ReadTarget& target,
+                                 std::shared_ptr<const SharedFd> fd,
                                  const std::string& path,
                                  uring::ReadEngine* engine, AsyncCallback cb,
                                  void* cb_arg, void** io_handle,

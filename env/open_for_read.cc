@@ -11,6 +11,11 @@
 
 namespace uringfs {
 
+SharedFd::~SharedFd() {
+  // A close error on a read-only descriptor loses nothing; nothing to report.
+  ::close(fd_);
+}
+
 size_t DirectIoAlignment(int fd) {
   constexpr size_t kDefault = 4096;
   struct statx stx {};

@@ -21,6 +21,22 @@
 
 namespace uringfs {
 
+// An open file descriptor that is closed when its last owner lets go. A file
+// shares it with its in-flight asynchronous reads, so that the number is not
+// reused for another file while the kernel may still read through it (a
+// short async read is resubmitted with the same descriptor).
+class SharedFd final {
+ public:
+  explicit SharedFd(int fd) : fd_(fd) {}
+  SharedFd(const SharedFd&) = delete;
+  SharedFd& operator=(const SharedFd&) = delete;
+  ~SharedFd();
+  int get() const { return fd_; }
+
+ private:
+  const int fd_;
+};
+
 // OpenForRead()
 //
 // Opens `path` read-only (O_CLOEXEC, plus O_DIRECT when `direct`). On success

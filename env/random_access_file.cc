@@ -19,14 +19,10 @@ UringRandomAccessFile::UringRandomAccessFile(
     std::shared_ptr<uring::ReadEngine> engine,
     std::shared_ptr<RocksReadCounters> counters)
     : path_(std::move(path)),
+      fd_(std::make_shared<SharedFd>(target.fd)),
       target_(target),
       engine_(std::move(engine)),
       counters_(std::move(counters)) {}
-
-UringRandomAccessFile::~UringRandomAccessFile() {
-  // A close error on a read-only descriptor loses nothing; nothing to report.
-  ::close(target_.fd);
-}
 
 rocksdb::IOStatus UringRandomAccessFile::Read(
     uint64_t offset, size_t n, const rocksdb::IOOptions& /*options*/,
@@ -74,8 +70,8 @@ rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs ReadAsync", [&] {
     counters_->async_reads.fetch_add(1, std::memory_order_relaxed);
-    return StartAsyncRead(req, target_, path_, engine_.get(), std::move(cb),
-                          cb_arg, io_handle, del_fn);
+    return StartAsyncRead(req, target_, fd_, path_, engine_.get(),
+                          std::move(cb), cb_arg, io_handle, del_fn);
   });
 }
 

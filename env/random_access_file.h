@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "env/open_for_read.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
@@ -38,14 +39,15 @@ struct RocksReadCounters {
 
 class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
  public:
-  // Takes ownership of `target.fd`. `engine` and `counters` are shared with
-  // the file system and may outlive it.
+  // Takes ownership of `target.fd` (shared with in-flight async reads).
+  // `engine` and `counters` are shared with the file system and may outlive
+  // it.
   UringRandomAccessFile(std::string path, uring::ReadTarget target,
                         std::shared_ptr<uring::ReadEngine> engine,
                         std::shared_ptr<RocksReadCounters> counters);
   UringRandomAccessFile(const UringRandomAccessFile&) = delete;
   UringRandomAccessFile& operator=(const UringRandomAccessFile&) = delete;
-  ~UringRandomAccessFile() override;
+  ~UringRandomAccessFile() override = default;
 
   rocksdb::IOStatus Read(uint64_t offset, size_t n,
                          const rocksdb::IOOptions& options,
@@ -71,6 +73,7 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
 
  private:
   const std::string path_;
+  const std::shared_ptr<SharedFd> fd_;               // Owns target_.fd.
   const uring::ReadTarget target_;                   // Immutable.
   const std::shared_ptr<uring::ReadEngine> engine_;  // Thread-safe.
   const std::shared_ptr<RocksReadCounters> counters_;

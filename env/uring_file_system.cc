@@ -28,30 +28,40 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
   va_end(ap);
 }
 
-UringFsStats CollectStats(uring::ReadEngine& e, const RocksReadCounters& rc) {
-  const uring::ReadCounters& c = e.counters();
-  auto get = [](const std::atomic<uint64_t>& a) {
-    return a.load(std::memory_order_relaxed);
-  };
+uint64_t Get(const std::atomic<uint64_t>& a) {
+  return a.load(std::memory_order_relaxed);  // Statistics only.
+}
+
+// The counters of `rc` and, if it exists, of engine `e` (may be null: no
+// file opened yet). Sets nothing up.
+UringFsStats CollectStats(const uring::ReadEngine* e,
+                          const RocksReadCounters& rc) {
   UringFsStats s;
-  s.io_uring = e.features().Describe();
-  s.io_uring_in_use = e.features().usable();
-  s.reads = get(rc.reads);
-  s.multi_reads = get(rc.multi_reads);
-  s.multi_read_requests = get(rc.multi_read_requests);
-  s.async_reads = get(rc.async_reads);
-  s.ops_uring = get(c.ops_uring);
-  s.ops_pread = get(c.ops_pread);
-  s.ops_cached = get(c.ops_cached);
-  s.sqes_submitted = get(c.submitted);
-  s.resubmitted = get(c.resubmitted);
-  s.rings_created = e.rings_created();
-  s.ring_setup_failures = get(c.ring_failures);
-  s.rings_abandoned = get(c.rings_abandoned);
-  if (std::shared_ptr<uring::AsyncReader> a = e.async_reader()) {
+  s.reads = Get(rc.reads);
+  s.multi_reads = Get(rc.multi_reads);
+  s.multi_read_requests = Get(rc.multi_read_requests);
+  s.async_reads = Get(rc.async_reads);
+  if (e == nullptr) {
+    s.io_uring = "io_uring: not probed yet (no file opened)";
+    return s;
+  }
+  const uring::ReadCounters& c = e->counters();
+  s.io_uring = e->features().Describe();
+  s.io_uring_in_use = e->features().usable();
+  s.ops_uring = Get(c.ops_uring);
+  s.ops_pread = Get(c.ops_pread);
+  s.ops_cached = Get(c.ops_cached);
+  s.sqes_submitted = Get(c.submitted);
+  s.resubmitted = Get(c.resubmitted);
+  s.rings_created = e->rings_created();
+  s.ring_setup_failures = Get(c.ring_failures);
+  s.rings_abandoned = Get(c.rings_abandoned);
+  s.rescued = Get(c.rescued);
+  if (std::shared_ptr<uring::AsyncReader> a = e->existing_async_reader()) {
     s.async_submitted = a->submitted();
     s.async_sync_fallbacks = a->sync_fallbacks();
     s.async_cancels = a->cancels_sent();
+    s.rescued += a->rescued();
   }
   return s;
 }
@@ -155,13 +165,18 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
   return NoThrow("uringfs NewLogger", [&] {
     std::shared_ptr<RocksReadCounters> c = counters_;
     *result = std::make_shared<StatsLogger>(
-        *result, [e, c] { return CollectStats(*e, *c).ToString(); });
+        *result, [e, c] { return CollectStats(e.get(), *c).ToString(); });
     return rocksdb::IOStatus::OK();
   });
 }
 
 UringFsStats UringFileSystem::GetStats() const {
-  return CollectStats(*engine(), *counters_);
+  std::shared_ptr<uring::ReadEngine> e;
+  {
+    absl::MutexLock l(&mu_);
+    e = engine_;
+  }
+  return CollectStats(e.get(), *counters_);
 }
 
 std::string UringFsStats::ToString() const {
@@ -173,8 +188,8 @@ std::string UringFsStats::ToString() const {
       "async_reads=%llu ops_uring=%llu ops_pread=%llu ops_cached=%llu "
       "sqes_submitted=%llu "
       "resubmitted=%llu rings_created=%llu ring_setup_failures=%llu "
-      "rings_abandoned=%llu async_submitted=%llu async_sync_fallbacks=%llu "
-      "async_cancels=%llu",
+      "rings_abandoned=%llu rescued=%llu async_submitted=%llu "
+      "async_sync_fallbacks=%llu async_cancels=%llu",
       io_uring_in_use ? 1 : 0, static_cast<unsigned long long>(reads),
       static_cast<unsigned long long>(multi_reads),
       static_cast<unsigned long long>(multi_read_requests),
@@ -188,6 +203,7 @@ std::string UringFsStats::ToString() const {
       static_cast<unsigned long long>(rings_created),
       static_cast<unsigned long long>(ring_setup_failures),
       static_cast<unsigned long long>(rings_abandoned),
+      static_cast<unsigned long long>(rescued),
       static_cast<unsigned long long>(async_submitted),
       static_cast<unsigned long long>(async_sync_fallbacks),
       static_cast<unsigned long long>(async_cancels));

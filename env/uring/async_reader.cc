@@ -71,6 +71,8 @@ void AsyncReader::OnCompletion(AsyncRead* read, int res) {
   if (ApplyResult(read->target, res, faults_.get(), &read->op)) {
     if (SubmitLocked(read)) return;
     PreadToEnd(read->target, faults_.get(), &read->op);  // No room: finish here.
+  } else if (RescueWithPread(read->target, faults_.get(), &read->op)) {
+    ++rescued_;
   }
   read->state = AsyncRead::State::kCompleted;
 }
@@ -177,6 +179,11 @@ uint64_t AsyncReader::submitted() const {
 uint64_t AsyncReader::sync_fallbacks() const {
   absl::MutexLock l(&mu_);
   return sync_fallbacks_;
+}
+
+uint64_t AsyncReader::rescued() const {
+  absl::MutexLock l(&mu_);
+  return rescued_;
 }
 
 uint64_t AsyncReader::cancels_sent() const {

@@ -14,7 +14,9 @@
 //                                 +--Abort (not yet reported)--> kAborted
 //
 // Short reads and EAGAIN/EINTR are re-submitted inside kInFlight, so a read
-// is kCompleted only when it is finished (full, EOF or error). kAborted is
+// is kCompleted only when it is finished (full, EOF or error). A read the
+// kernel cancels because its submitting thread exited is finished with pread
+// (`RescueWithPread`), so the caller still gets its bytes. kAborted is
 // final: the read will never be reported, and the kernel no longer owns its
 // buffer. A read that cannot be submitted (ring full, submission refused) is
 // done at once with `pread` and starts life kCompleted, so `Submit` always
@@ -103,6 +105,8 @@ class AsyncReader final {
   uint64_t submitted() const ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t sync_fallbacks() const ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t cancels_sent() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads finished by pread after the ring failed them (RescueWithPread).
+  uint64_t rescued() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   AsyncReader(std::unique_ptr<Ring> ring, bool can_cancel,
@@ -129,6 +133,7 @@ class AsyncReader final {
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rescued_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace uring

@@ -115,6 +115,8 @@ class Batch {
       if (ApplyResult(target_, cqe->res, faults_, &op)) {
         pending_.push_back(static_cast<uint32_t>(index));
         ++outcome_.resubmitted;
+      } else if (RescueWithPread(target_, faults_, &op)) {
+        ++outcome_.rescued;
       }
     }
     ::io_uring_cq_advance(ring_->get(), seen);

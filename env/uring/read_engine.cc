@@ -38,9 +38,21 @@ bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
   return !ApplyResult(target, r < 0 ? -errno : r, faults_.get(), op);
 }
 
+namespace {
+
+size_t CountFinished(const ReadOp* ops, size_t n) {
+  size_t finished = 0;
+  for (size_t i = 0; i < n; ++i) finished += ops[i].finished ? 1 : 0;
+  return finished;
+}
+
+}  // namespace
+
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
+  const size_t finished_before = CountFinished(ops, n);
+  if (finished_before == n) return;  // Nothing for the kernel to do.
   if (!features_.usable()) return PreadAll(target, ops, n);
-  if (n == 1 && !target.direct && !ops[0].finished &&
+  if (n == 1 && !target.direct &&
       nowait_reads_.load(std::memory_order_relaxed) &&
       TryCached(target, &ops[0])) {
     return;
@@ -56,9 +68,9 @@ void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   counters_.submitted.fetch_add(outcome.submitted, std::memory_order_relaxed);
   counters_.resubmitted.fetch_add(outcome.resubmitted,
                                   std::memory_order_relaxed);
-  uint64_t through_ring = 0;
-  for (size_t i = 0; i < n; ++i) through_ring += ops[i].finished ? 1 : 0;
-  counters_.ops_uring.fetch_add(through_ring, std::memory_order_relaxed);
+  counters_.rescued.fetch_add(outcome.rescued, std::memory_order_relaxed);
+  counters_.ops_uring.fetch_add(CountFinished(ops, n) - finished_before,
+                                std::memory_order_relaxed);
   switch (outcome.ring) {
     case BatchOutcome::Ring::kOk:
       break;
@@ -72,6 +84,11 @@ void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
       lease.Leak();
       break;
   }
+}
+
+std::shared_ptr<AsyncReader> ReadEngine::existing_async_reader() const {
+  absl::MutexLock l(&mu_);
+  return async_;
 }
 
 std::shared_ptr<AsyncReader> ReadEngine::async_reader() {

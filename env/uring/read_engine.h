@@ -48,6 +48,7 @@ struct ReadCounters {
   std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
   std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
   std::atomic<uint64_t> rings_abandoned{0};// Rings given up on or lost.
+  std::atomic<uint64_t> rescued{0};        // Ops the ring failed, pread read.
 };
 
 class ReadEngine final {
@@ -76,6 +77,10 @@ class ReadEngine final {
   // or its ring cannot be set up (callers then read synchronously).
   std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The async reader if it was set up already, else null; sets up nothing.
+  std::shared_ptr<AsyncReader> existing_async_reader() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
   // Tries to finish `op` from the page cache without blocking. True if `op`
@@ -90,7 +95,7 @@ class ReadEngine final {
   // Cleared for good when the kernel refuses RWF_NOWAIT for reads. Relaxed:
   // a stale `true` only costs one more refused attempt.
   std::atomic<bool> nowait_reads_{true};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool async_tried_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);
 };

@@ -67,9 +67,19 @@ bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
 
 // PreadToEnd()
 //
-// Finishes `op` with plain `pread` calls (the fallback path, also used when
-// io_uring keeps answering EAGAIN). On return `op->finished` is true.
+// Finishes `op` with plain `pread` calls (the fallback path). On return
+// `op->finished` is true.
 void PreadToEnd(const ReadTarget& target, FaultInjector* faults, ReadOp* op);
+
+// RescueWithPread()
+//
+// For the io_uring paths: an op the ring finished with an error that says
+// nothing about the file — EAGAIN or EINTR beyond the retry bound, ECANCELED
+// or EFAULT because the thread that submitted it has exited (the kernel ties
+// a request to its submitter) — is read again with `PreadToEnd`, which gives
+// the definitive answer. Returns true if it did so.
+bool RescueWithPread(const ReadTarget& target, FaultInjector* faults,
+                     ReadOp* op);
 
 }  // namespace uring
 }  // namespace uringfs

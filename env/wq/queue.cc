@@ -1,0 +1,314 @@
+#include "env/wq/queue.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "env/wq/worker.h"
+
+namespace uringfs {
+namespace wq {
+namespace {
+
+// Owner tokens: unique for the life of the process, never reused.
+// relaxed: only uniqueness matters; no memory is published through it.
+std::atomic<uint64_t> next_owner{1};
+
+int DefaultBoundLimit() {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  return static_cast<int>(4 * (cpus == 0 ? 1 : cpus));
+}
+
+size_t Index(Account a) { return static_cast<size_t>(a); }
+size_t IndexOf(const WorkItem& item) {
+  return Index(item.unbound() ? Account::kUnbound : Account::kBound);
+}
+
+}  // namespace
+
+Queue::Queue(QueueOptions options)
+    : idle_timeout_(options.idle_timeout),
+      thread_factory_(options.thread_factory != nullptr
+                          ? options.thread_factory
+                          : ThreadFactory::Default()),
+      creds_ops_(options.creds_ops != nullptr ? options.creds_ops
+                                              : CredsOps::Default()),
+      bucket_fn_(std::move(options.bucket_fn)),
+      hook_(std::move(options.hook)) {
+  if (CaptureCurrentCreds(creds_ops_, &baseline_) != 0) {
+    baseline_ = std::make_shared<const Creds>(0, 0, std::vector<gid_t>());
+  }
+  absl::MutexLock l(&mu_);
+  acct_[Index(Account::kBound)].max_workers =
+      std::max(1, options.max_bound_workers > 0 ? options.max_bound_workers
+                                                : DefaultBoundLimit());
+  acct_[Index(Account::kUnbound)].max_workers =
+      std::max(1, options.max_unbound_workers);
+}
+
+Queue::~Queue() { Shutdown(); }
+
+std::unique_ptr<Task> Queue::NewTask() {
+  return std::unique_ptr<Task>(
+      new Task(this, next_owner.fetch_add(1, std::memory_order_relaxed)));
+}
+
+void Queue::Enqueue(const std::shared_ptr<internal::TaskState>& task,
+                    WorkItem* item) {
+  item->task_ = task;
+  item->owner_ = task->owner();
+  task->AddInflight();
+  if (item->creds_ == nullptr &&
+      CaptureCurrentCreds(creds_ops_, &item->creds_) != 0) {
+    CompleteInline(item, -EPERM);  // Unknown identity: never run it.
+    return;
+  }
+  Submit(item);
+}
+
+void Queue::AdoptDependent(const std::shared_ptr<internal::TaskState>& task,
+                           const CredsRef& creds, WorkItem* dependent) {
+  dependent->task_ = task;
+  dependent->owner_ = task->owner();
+  if (dependent->creds_ == nullptr) dependent->creds_ = creds;
+  task->AddInflight();
+}
+
+void Queue::Submit(WorkItem* item) {
+  if (item->hashed_ && item->unbound_) {
+    CompleteInline(item, -EINVAL);  // Hashed work must be bound.
+    return;
+  }
+  const HashKey bucket = bucket_fn_ ? bucket_fn_(item->key_) : item->key_;
+  internal::Worker* spawn = nullptr;
+  {
+    absl::MutexLock l(&mu_);
+    // Checked under mu_: Task::Shutdown sets the flag under mu_ too, so either
+    // this item is queued before its cancel scan or it sees the flag here.
+    if (!shutdown_ && !item->task_->exiting() && !item->cancel_requested()) {
+      Acct& acct = acct_[IndexOf(*item)];
+      acct.list.Push(item, bucket);
+      if (!ActivateFree(acct) &&
+          (item->concurrent_ || acct.nr_running == 0)) {
+        spawn = ReserveWorker(item->unbound_ ? Account::kUnbound
+                                             : Account::kBound);
+      }
+      item = nullptr;
+    }
+  }
+  if (item != nullptr) CompleteInline(item, -ECANCELED);
+  if (spawn != nullptr) StartWorker(spawn);
+}
+
+void Queue::BeginTaskExit(internal::TaskState* task, ShutdownMode mode) {
+  absl::MutexLock l(&mu_);
+  task->SetExit(mode);
+}
+
+int Queue::CallDoWork(WorkItem* item, int status) {
+  try {
+    item->DoWork(status);
+    return status;
+  } catch (...) {
+    return kStatusThrew;
+  }
+}
+
+WorkItem* Queue::CallFreeWork(WorkItem* item, int status) {
+  try {
+    return item->FreeWork(status);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void Queue::CompleteInline(WorkItem* item, int status) {
+  while (item != nullptr) {
+    if (status == -ECANCELED) item->RequestCancel();
+    std::shared_ptr<internal::TaskState> task = std::move(item->task_);
+    CredsRef creds = item->creds_;
+    const int final_status = CallDoWork(item, status);
+    WorkItem* dependent = CallFreeWork(item, final_status);
+    if (dependent != nullptr) AdoptDependent(task, creds, dependent);
+    if (task != nullptr) task->DoneInflight();
+    item = dependent;
+    status = -ECANCELED;  // Dependents of a failed item are cancelled.
+  }
+}
+
+size_t Queue::CollectCancels(const MatchFn& match, bool all,
+                             std::vector<WorkItem*>* out, bool* running) {
+  size_t found = 0;
+  // 1. Queued work, both accounts.
+  for (Acct& acct : acct_) {
+    found += acct.list.RemoveIf(match, all, out);
+    if (found > 0 && !all) return found;
+  }
+  // 2. Taken but not started: the workers' private chains.
+  for (auto& w : workers_) {
+    found += internal::PendingList::RemoveIfFromChain(&w->chain, match, all, out);
+    if (found > 0 && !all) return found;
+  }
+  // 3. Current items: flag them. An item whose DoWork has not started will see
+  //    the flag before DoWork (handshake on `started`), so it counts as
+  //    cancelled rather than running.
+  for (auto& w : workers_) {
+    if (w->current == nullptr || !match(*w->current)) continue;
+    w->current->RequestCancel();
+    if (w->started.load(std::memory_order_seq_cst)) {
+      *running = true;
+    }
+    ++found;
+    if (!all) return found;
+  }
+  return found;
+}
+
+CancelResult Queue::Cancel(const MatchFn& match, bool all) {
+  std::vector<WorkItem*> cancelled;
+  bool running = false;
+  size_t found;
+  {
+    absl::MutexLock l(&mu_);
+    found = CollectCancels(match, all, &cancelled, &running);
+  }
+  for (WorkItem* item : cancelled) CompleteInline(item, -ECANCELED);
+  if (running) return CancelResult::kRunning;
+  return found > 0 ? CancelResult::kCancelled : CancelResult::kNotFound;
+}
+
+bool Queue::ActivateFree(Acct& acct) {
+  if (acct.free.empty()) return false;
+  internal::Worker* w = acct.free.back();
+  Unpark(w);
+  w->cv.Signal();
+  return true;
+}
+
+void Queue::Unpark(internal::Worker* w) {
+  Acct& acct = acct_[Index(w->account)];
+  acct.free.erase(std::find(acct.free.begin(), acct.free.end(), w));
+  w->parked = false;
+  ++acct.nr_running;
+}
+
+internal::Worker* Queue::ReserveWorker(Account account) {
+  Acct& acct = acct_[Index(account)];
+  if (shutdown_ || acct.nr_workers >= acct.max_workers) return nullptr;
+  // Counted as running *before* the thread exists, so a racing enqueue does
+  // not start a second, probably useless, worker.
+  ++acct.nr_workers;
+  ++acct.nr_running;
+  ++spawning_;
+  workers_.push_back(
+      std::make_unique<internal::Worker>(this, next_worker_id_++, account));
+  return workers_.back().get();
+}
+
+void Queue::StartWorker(internal::Worker* w) {
+  // `w` may exit and be freed as soon as its thread runs: copy what we need.
+  const uint64_t id = w->id;
+  const Account account = w->account;
+  std::thread thread;
+  const int rc = thread_factory_->Start([this, w] { WorkerMain(w); }, &thread);
+  std::vector<WorkItem*> stranded;
+  std::vector<std::thread> reaped;
+  {
+    absl::MutexLock l(&mu_);
+    --spawning_;
+    if (rc == 0) {
+      ++threads_started_;
+      threads_.emplace(id, std::move(thread));
+    } else {
+      ++spawn_failures_;
+      Acct& acct = acct_[Index(account)];
+      --acct.nr_workers;
+      --acct.nr_running;
+      workers_.erase(std::find_if(
+          workers_.begin(), workers_.end(),
+          [id](const std::unique_ptr<internal::Worker>& p) { return p->id == id; }));
+      if (acct.nr_workers == 0) {
+        // Nobody would ever run this account's queued work.
+        acct.list.RemoveIf([](const WorkItem&) { return true; }, true,
+                           &stranded);
+      }
+    }
+    ReapLocked(&reaped);
+  }
+  for (WorkItem* item : stranded) CompleteInline(item, -ECANCELED);
+  for (std::thread& t : reaped) t.join();
+}
+
+void Queue::ReapLocked(std::vector<std::thread>* out) {
+  for (size_t i = 0; i < exited_.size();) {
+    auto it = threads_.find(exited_[i]);
+    if (it == threads_.end()) {  // Start() has not stored the handle yet.
+      ++i;
+      continue;
+    }
+    out->push_back(std::move(it->second));
+    threads_.erase(it);
+    exited_[i] = exited_.back();
+    exited_.pop_back();
+  }
+}
+
+bool Queue::AllWorkersGone() const {
+  return workers_.empty() && spawning_ == 0;
+}
+
+void Queue::SetMaxWorkers(Account account, int max) {
+  absl::MutexLock l(&mu_);
+  Acct& acct = acct_[Index(account)];
+  acct.max_workers = std::max(1, max);
+  // Wake parked workers so that any above the new limit can exit.
+  for (internal::Worker* w : acct.free) w->cv.Signal();
+}
+
+QueueStats Queue::GetStats() const {
+  absl::MutexLock l(&mu_);
+  QueueStats s;
+  AccountStats* out[2] = {&s.bound, &s.unbound};
+  for (size_t i = 0; i < 2; ++i) {
+    out[i]->max_workers = acct_[i].max_workers;
+    out[i]->workers = acct_[i].nr_workers;
+    out[i]->running = acct_[i].nr_running;
+    out[i]->idle = static_cast<int>(acct_[i].free.size());
+    out[i]->pending = acct_[i].list.size();
+  }
+  s.threads_started = threads_started_;
+  s.spawn_failures = spawn_failures_;
+  s.blocking_spawns = blocking_spawns_;
+  s.creds_switches = creds_switches_.load(std::memory_order_relaxed);
+  s.held_buckets = held_.size();
+  s.live_threads = threads_.size();
+  return s;
+}
+
+void Queue::Shutdown() {
+  std::vector<WorkItem*> cancelled;
+  {
+    absl::MutexLock l(&mu_);
+    shutdown_ = true;
+    bool running = false;
+    CollectCancels([](const WorkItem&) { return true; }, true, &cancelled,
+                   &running);
+    for (auto& w : workers_) {
+      if (w->parked) Unpark(w.get());
+      w->cv.Signal();
+    }
+  }
+  for (WorkItem* item : cancelled) CompleteInline(item, -ECANCELED);
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(this, &Queue::AllWorkersGone));
+    for (auto& entry : threads_) threads.push_back(std::move(entry.second));
+    threads_.clear();
+    exited_.clear();
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+}  // namespace wq
+}  // namespace uringfs

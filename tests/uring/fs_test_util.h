@@ -1,0 +1,97 @@
+// Helpers for tests of uringfs's RocksDB-facing read classes: a file system
+// with a chosen io_uring setting, queue depth and fault seam; aligned
+// buffers; file openers. testonly.
+#ifndef URINGFS_TESTS_URING_FS_TEST_UTIL_H_
+#define URINGFS_TESTS_URING_FS_TEST_UTIL_H_
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "env/uring/fault_injector.h"
+#include "env/uring_file_system.h"
+#include "rocksdb/file_system.h"
+#include "tests/status_matchers.h"
+#include "tests/uring/test_util.h"
+#include "uringfs/options.h"
+#include "uringfs/stats.h"
+
+namespace uringfs {
+namespace testing {
+
+using uring::testing::Expected;
+using uring::testing::Pattern;
+using uring::testing::WritePatternFile;
+
+inline std::shared_ptr<UringFileSystem> NewFs(
+    bool use_io_uring, unsigned queue_depth = 128,
+    std::shared_ptr<uring::FaultInjector> faults = nullptr) {
+  UringFsOptions o;
+  o.use_io_uring = use_io_uring;
+  o.queue_depth = queue_depth;
+  return std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
+                                           std::move(faults));
+}
+
+inline std::unique_ptr<rocksdb::FSRandomAccessFile> OpenRandom(
+    rocksdb::FileSystem* fs, const std::string& path, bool direct = false) {
+  rocksdb::FileOptions fo;
+  fo.use_direct_reads = direct;
+  std::unique_ptr<rocksdb::FSRandomAccessFile> f;
+  rocksdb::IOStatus s = fs->NewRandomAccessFile(path, fo, &f, nullptr);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return f;
+}
+
+inline std::unique_ptr<rocksdb::FSSequentialFile> OpenSequential(
+    rocksdb::FileSystem* fs, const std::string& path, bool direct = false) {
+  rocksdb::FileOptions fo;
+  fo.use_direct_reads = direct;
+  std::unique_ptr<rocksdb::FSSequentialFile> f;
+  rocksdb::IOStatus s = fs->NewSequentialFile(path, fo, &f, nullptr);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return f;
+}
+
+// Empty if `path` can be opened with O_DIRECT, else why not.
+inline std::string DirectIoUnsupported(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    return std::string("O_DIRECT open of a file in the test tmp dir failed: ") +
+           std::strerror(errno);
+  }
+  ::close(fd);
+  return "";
+}
+
+// A heap buffer aligned to `alignment`, filled with 0xEE.
+class AlignedBuf {
+ public:
+  AlignedBuf(size_t alignment, size_t size) : size_(size) {
+    void* p = nullptr;
+    EXPECT_EQ(::posix_memalign(&p, alignment, size + alignment), 0);
+    p_ = static_cast<char*>(p);
+    std::memset(p_, 0xee, size + alignment);
+  }
+  ~AlignedBuf() { ::free(p_); }
+  AlignedBuf(const AlignedBuf&) = delete;
+  AlignedBuf& operator=(const AlignedBuf&) = delete;
+  char* get() const { return p_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* p_ = nullptr;
+  size_t size_;
+};
+
+}  // namespace testing
+}  // namespace uringfs
+
+#endif  // URINGFS_TESTS_URING_FS_TEST_UTIL_H_

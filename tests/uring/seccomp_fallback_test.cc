@@ -1,0 +1,120 @@
+// The fallback forced by a real seccomp filter: a child process installs a
+// hand-written BPF filter that answers io_uring_setup with EPERM (what
+// Docker >= 25's default profile does), then creates a uringfs file system
+// with default options. It must report io_uring unavailable with EPERM and
+// still read correctly. Process-global (seccomp cannot be undone), hence a
+// child process and a binary of its own.
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "env/uring_file_system.h"
+#include "rocksdb/file_system.h"
+#include "tests/status_matchers.h"
+#include "tests/uring/fs_test_util.h"
+#include "tests/uring/test_util.h"
+#include "uringfs/uringfs.h"
+
+namespace uringfs {
+namespace {
+
+using rocksdb::FSReadRequest;
+using rocksdb::IOOptions;
+using rocksdb::Slice;
+namespace ut = uring::testing;
+
+// Returns 0 or errno. The filter looks at the syscall number only (this
+// process runs one ABI); every other call is allowed.
+int DenyIoUringSetup() {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {
+      static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
+// The child's checks; gtest failures are recorded in the child and turned
+// into its exit status.
+void ChildChecks(const std::string& path, uint64_t size) {
+  const int err = DenyIoUringSetup();
+  ASSERT_EQ(err, 0) << "seccomp: " << std::strerror(err);
+  io_uring ring;
+  ASSERT_EQ(::io_uring_queue_init(4, &ring, 0), -EPERM)
+      << "the filter does not deny io_uring_setup";
+
+  std::shared_ptr<rocksdb::FileSystem> fs;
+  ASSERT_OK(NewUringFileSystem(UringFsOptions(), &fs));  // Default options.
+  auto file = testing::OpenRandom(fs.get(), path);
+  ASSERT_NE(file, nullptr);
+  for (uint64_t off : {uint64_t{0}, uint64_t{4095}, size - 10, size + 5}) {
+    std::string scratch(20000, '\0');
+    Slice result;
+    ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result,
+                         &scratch[0], nullptr));
+    ASSERT_EQ(result.ToString(), ut::Expected(size, off, scratch.size()));
+  }
+  std::vector<FSReadRequest> reqs(50);
+  std::vector<std::string> bufs(reqs.size(), std::string(3000, '\0'));
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].offset = i * 1700;
+    reqs[i].len = 3000;
+    reqs[i].scratch = &bufs[i][0];
+  }
+  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
+  for (const FSReadRequest& r : reqs) {
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.result.ToString(), ut::Expected(size, r.offset, r.len));
+  }
+  UringFsStats st;
+  ASSERT_OK(GetUringFsStats(*fs, &st));
+  EXPECT_FALSE(st.io_uring_in_use) << st.ToString();
+  EXPECT_NE(st.io_uring.find(std::strerror(EPERM)), std::string::npos)
+      << st.io_uring;
+  EXPECT_NE(st.io_uring.find("errno 1"), std::string::npos) << st.io_uring;
+  EXPECT_GE(st.ops_pread, 54u) << st.ToString();
+  EXPECT_EQ(st.ops_uring, 0u) << st.ToString();
+}
+
+TEST(SeccompFallbackTest, IoUringDeniedBySeccompFallsBackToPreadWithEperm) {
+  const uint64_t size = 100000;
+  const std::string path = ut::WritePatternFile("seccomp", size);
+  ASSERT_FALSE(path.empty());
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0) << std::strerror(errno);
+  if (pid == 0) {
+    ChildChecks(path, size);
+    std::fflush(nullptr);
+    ::_exit(::testing::Test::HasFailure() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's checks failed (see above)";
+  ::unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace uringfs
