@@ -43,6 +43,10 @@ struct UringFsStats {
   uint64_t rings_created = 0;        // Rings set up for synchronous reads.
   uint64_t ring_setup_failures = 0;  // Ring setups that failed after probe.
   uint64_t rings_abandoned = 0;      // Rings given up on (fallback to pread).
+  uint64_t rescued = 0;              // Reads the ring failed for reasons not
+                                     // about the file (EAGAIN beyond the
+                                     // retry bound, submitter exited),
+                                     // finished with pread.
   uint64_t async_submitted = 0;      // Async reads handed to the kernel.
   uint64_t async_sync_fallbacks = 0; // Async reads done at once with pread.
   uint64_t async_cancels = 0;        // Cancellations sent by AbortIO.
@@ -61,7 +65,8 @@ struct UringFsStats {
 // GetUringFsStats()
 //
 // Fills `*stats` from `fs` and returns OK, or returns InvalidArgument if `fs`
-// is not a uringfs file system.
+// is not a uringfs file system. Sets nothing up: before the first file is
+// opened, io_uring is "not probed yet" and options can still change.
 rocksdb::Status GetUringFsStats(const rocksdb::FileSystem& fs,
                                 UringFsStats* stats);
 
