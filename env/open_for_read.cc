@@ -26,6 +26,20 @@ size_t DirectIoAlignment(int fd) {
   return std::max<size_t>(stx.stx_dio_offset_align, stx.stx_dio_mem_align);
 }
 
+rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,
+                                      const std::string& path, size_t offset,
+                                      size_t length) {
+  if (target.direct) return rocksdb::IOStatus::OK();
+  const int err = ::posix_fadvise(target.fd, static_cast<off_t>(offset),
+                                  static_cast<off_t>(length),
+                                  POSIX_FADV_DONTNEED);
+  if (err == 0) return rocksdb::IOStatus::OK();
+  return IOErrorFromErrno("While fadvise NotNeeded offset " +
+                              std::to_string(offset) + " len " +
+                              std::to_string(length) + " of",
+                          path, err);
+}
+
 rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
                               const char* what, uring::ReadTarget* target) {
   const int flags = O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);

@@ -46,6 +46,14 @@ class SharedFd final {
 rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
                               const char* what, uring::ReadTarget* target);
 
+// InvalidatePageCache()
+//
+// Drops `length` bytes at `offset` of `target` from the page cache
+// (POSIX_FADV_DONTNEED), as RocksDB's POSIX files do; a no-op for direct I/O.
+rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,
+                                      const std::string& path, size_t offset,
+                                      size_t length);
+
 // DirectIoAlignment()
 //
 // The direct-I/O alignment of the open file `fd`, as described above.

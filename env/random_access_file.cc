@@ -105,15 +105,7 @@ void UringRandomAccessFile::Hint(AccessPattern pattern) {
 
 rocksdb::IOStatus UringRandomAccessFile::InvalidateCache(size_t offset,
                                                          size_t length) {
-  if (target_.direct) return rocksdb::IOStatus::OK();
-  const int err = ::posix_fadvise(target_.fd, static_cast<off_t>(offset),
-                                  static_cast<off_t>(length),
-                                  POSIX_FADV_DONTNEED);
-  if (err == 0) return rocksdb::IOStatus::OK();
-  return IOErrorFromErrno("While fadvise NotNeeded offset " +
-                              std::to_string(offset) + " len " +
-                              std::to_string(length) + " of",
-                          path_, err);
+  return InvalidatePageCache(target_, path_, offset, length);
 }
 
 }  // namespace uringfs

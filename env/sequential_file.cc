@@ -1,11 +1,10 @@
 #include "env/sequential_file.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <utility>
 
-#include "env/io_error.h"
+#include "env/open_for_read.h"
 #include "env/read_request.h"
 
 namespace uringfs {
@@ -58,12 +57,7 @@ rocksdb::IOStatus UringSequentialFile::PositionedRead(
 
 rocksdb::IOStatus UringSequentialFile::InvalidateCache(size_t offset,
                                                        size_t length) {
-  if (target_.direct) return rocksdb::IOStatus::OK();
-  const int err = ::posix_fadvise(target_.fd, static_cast<off_t>(offset),
-                                  static_cast<off_t>(length),
-                                  POSIX_FADV_DONTNEED);
-  if (err == 0) return rocksdb::IOStatus::OK();
-  return IOErrorFromErrno("While fadvise NotNeeded of", path_, err);
+  return InvalidatePageCache(target_, path_, offset, length);
 }
 
 }  // namespace uringfs

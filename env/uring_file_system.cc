@@ -180,34 +180,33 @@ UringFsStats UringFileSystem::GetStats() const {
 }
 
 std::string UringFsStats::ToString() const {
-  char buf[640];
-  std::snprintf(
-      buf, sizeof(buf),
-      "io_uring_in_use=%d reads=%llu multi_reads=%llu "
-      "multi_read_requests=%llu avg_requests_per_multi_read=%.2f "
-      "async_reads=%llu ops_uring=%llu ops_pread=%llu ops_cached=%llu "
-      "sqes_submitted=%llu "
-      "resubmitted=%llu rings_created=%llu ring_setup_failures=%llu "
-      "rings_abandoned=%llu rescued=%llu async_submitted=%llu "
-      "async_sync_fallbacks=%llu async_cancels=%llu",
-      io_uring_in_use ? 1 : 0, static_cast<unsigned long long>(reads),
-      static_cast<unsigned long long>(multi_reads),
-      static_cast<unsigned long long>(multi_read_requests),
-      AverageRequestsPerMultiRead(),
-      static_cast<unsigned long long>(async_reads),
-      static_cast<unsigned long long>(ops_uring),
-      static_cast<unsigned long long>(ops_pread),
-      static_cast<unsigned long long>(ops_cached),
-      static_cast<unsigned long long>(sqes_submitted),
-      static_cast<unsigned long long>(resubmitted),
-      static_cast<unsigned long long>(rings_created),
-      static_cast<unsigned long long>(ring_setup_failures),
-      static_cast<unsigned long long>(rings_abandoned),
-      static_cast<unsigned long long>(rescued),
-      static_cast<unsigned long long>(async_submitted),
-      static_cast<unsigned long long>(async_sync_fallbacks),
-      static_cast<unsigned long long>(async_cancels));
-  return std::string(buf) + " (" + io_uring + ")";
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"reads", reads},
+      {"multi_reads", multi_reads},
+      {"multi_read_requests", multi_read_requests},
+      {"async_reads", async_reads},
+      {"ops_uring", ops_uring},
+      {"ops_pread", ops_pread},
+      {"ops_cached", ops_cached},
+      {"sqes_submitted", sqes_submitted},
+      {"resubmitted", resubmitted},
+      {"rings_created", rings_created},
+      {"ring_setup_failures", ring_setup_failures},
+      {"rings_abandoned", rings_abandoned},
+      {"rescued", rescued},
+      {"async_submitted", async_submitted},
+      {"async_sync_fallbacks", async_sync_fallbacks},
+      {"async_cancels", async_cancels},
+  };
+  char avg[32];
+  std::snprintf(avg, sizeof(avg), "%.2f", AverageRequestsPerMultiRead());
+  std::string text = std::string("io_uring_in_use=") +
+                     (io_uring_in_use ? "1" : "0") +
+                     " avg_requests_per_multi_read=" + avg;
+  for (const auto& [name, value] : fields) {
+    text += std::string(" ") + name + "=" + std::to_string(value);
+  }
+  return text + " (" + io_uring + ")";
 }
 
 rocksdb::Status GetUringFsStats(const rocksdb::FileSystem& fs,

@@ -741,14 +741,7 @@ TEST_P(SetupErrnoFallbackTest, StatsNameTheErrnoAndReadsUsePread) {
 
 INSTANTIATE_TEST_SUITE_P(EachErrno, SetupErrnoFallbackTest,
                          ::testing::Values(EPERM, ENOSYS, ENOMEM, EINVAL),
-                         [](const ::testing::TestParamInfo<int>& i) {
-                           switch (i.param) {
-                             case EPERM: return std::string("EPERM");
-                             case ENOSYS: return std::string("ENOSYS");
-                             case ENOMEM: return std::string("ENOMEM");
-                             default: return std::string("EINVAL");
-                           }
-                         });
+                         ut::SetupErrnoName);
 
 // Reading the stats is no use of the file system: it must not build the
 // read engine (which freezes the options) nor set up any ring.

@@ -443,14 +443,7 @@ TEST_P(FallbackTest, SetupErrnoMeansPreadWithTheReasonDescribed) {
 
 INSTANTIATE_TEST_SUITE_P(EachErrno, FallbackTest,
                          ::testing::Values(EPERM, ENOSYS, ENOMEM, EINVAL),
-                         [](const ::testing::TestParamInfo<int>& i) {
-                           switch (i.param) {
-                             case EPERM: return std::string("EPERM");
-                             case ENOSYS: return std::string("ENOSYS");
-                             case ENOMEM: return std::string("ENOMEM");
-                             default: return std::string("EINVAL");
-                           }
-                         });
+                         testing::SetupErrnoName);
 
 TEST(FeaturesTest, TurnedOffProbesNothingAndSaysSo) {
   CountingFaults faults;

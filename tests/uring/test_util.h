@@ -20,6 +20,8 @@
 
 #include "env/uring/fault_injector.h"
 
+#include <gtest/gtest.h>
+
 namespace uringfs {
 namespace uring {
 namespace testing {
@@ -168,6 +170,17 @@ class SetupFails : public CountingFaults {
  private:
   const int err_;
 };
+
+// Test names for suites parameterised over ring-setup errnos.
+inline std::string SetupErrnoName(const ::testing::TestParamInfo<int>& info) {
+  switch (info.param) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    default: return "errno" + std::to_string(info.param);
+  }
+}
 
 }  // namespace testing
 }  // namespace uring
