@@ -55,12 +55,15 @@ class Batch {
     }
   }
 
-  // Phase 2: submit what is prepared and wait for at least one completion.
+  // Phase 2: submit what is prepared and wait, in the same system call, until
+  // everything in flight has completed: one kernel entry per round instead of
+  // one per completion. (Short reads are rare; they wait for their round.)
   // Returns true if completions may be ready.
   bool Submit() {
     const unsigned before = Unsubmitted();
-    const int ret = before > 0 ? ::io_uring_submit_and_wait(ring_->get(), 1)
-                               : WaitOne();
+    const int ret =
+        before > 0 ? ::io_uring_submit_and_wait(ring_->get(), before + in_kernel_)
+                   : WaitOne();
     const unsigned accepted = before - Unsubmitted();
     in_kernel_ += accepted;
     outcome_.submitted += accepted;
