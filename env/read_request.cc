@@ -5,10 +5,8 @@
 #include "env/io_error.h"
 
 namespace uringfs {
+namespace internal {
 namespace {
-
-constexpr uint64_t kMaxRequest = uint64_t{1} << 62;
-constexpr uint64_t kMaxFileOffset = uint64_t{INT64_MAX};  // off_t is signed.
 
 std::string Describe(const std::string& path, uint64_t offset, size_t n) {
   return "read of " + std::to_string(n) + " bytes at offset " +
@@ -17,11 +15,11 @@ std::string Describe(const std::string& path, uint64_t offset, size_t n) {
 
 }  // namespace
 
-rocksdb::IOStatus CheckReadRequest(const uring::ReadTarget& target,
-                                   const std::string& path, uint64_t offset,
-                                   size_t n, const char* scratch) {
-  const char* problem = nullptr;
-  if (n > kMaxRequest) {
+rocksdb::IOStatus RefuseReadRequest(const uring::ReadTarget& target,
+                                    const std::string& path, uint64_t offset,
+                                    size_t n, const char* scratch) {
+  const char* problem = "is refused";
+  if (n > kMaxReadRequest) {
     problem = "is larger than uringfs accepts (2^62 bytes)";
   } else if (offset > kMaxFileOffset || n > kMaxFileOffset - offset) {
     problem = "goes past the largest file offset";
@@ -40,32 +38,17 @@ rocksdb::IOStatus CheckReadRequest(const uring::ReadTarget& target,
                 "direct-I/O alignment";
     }
   }
-  if (problem == nullptr) return rocksdb::IOStatus::OK();
   std::string msg = "uringfs: " + Describe(path, offset, n) + " " + problem;
   if (target.direct) msg += " (" + std::to_string(target.alignment) + ")";
   return rocksdb::IOStatus::InvalidArgument(msg);
 }
 
-rocksdb::IOStatus FinishRead(const uring::ReadOp& op, const std::string& path,
-                             rocksdb::Slice* result) {
-  if (op.error != 0) {
-    *result = rocksdb::Slice(op.buf, 0);
-    return IOErrorFromErrno("while reading " + std::to_string(op.len) +
-                                " bytes at offset " +
-                                std::to_string(op.offset) + " of",
-                            path, op.error);
-  }
-  *result = rocksdb::Slice(op.buf, op.done);
-  return rocksdb::IOStatus::OK();
+rocksdb::IOStatus ReadError(const uring::ReadOp& op, const std::string& path) {
+  return IOErrorFromErrno("while reading " + std::to_string(op.len) +
+                              " bytes at offset " + std::to_string(op.offset) +
+                              " of",
+                          path, op.error);
 }
 
-uring::ReadOp MakeReadOp(uint64_t offset, size_t n, char* scratch) {
-  uring::ReadOp op;
-  op.offset = offset;
-  op.len = n;
-  op.buf = scratch;
-  op.finished = n == 0;
-  return op;
-}
-
+}  // namespace internal
 }  // namespace uringfs

@@ -15,6 +15,7 @@ ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
     : faults_(std::move(faults)),
       queue_depth_(queue_depth),
       features_(ProbeFeatures(use_io_uring, queue_depth, faults_.get())),
+      use_ring_(features_.usable()),
       pool_(queue_depth, features_.setup_flags) {}
 
 void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
@@ -51,7 +52,7 @@ size_t CountFinished(const ReadOp* ops, size_t n) {
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   const size_t finished_before = CountFinished(ops, n);
   if (finished_before == n) return;  // Nothing for the kernel to do.
-  if (!features_.usable()) return PreadAll(target, ops, n);
+  if (!use_ring_) return PreadAll(target, ops, n);
   if (n == 1 && !target.direct &&
       nowait_reads_.load(std::memory_order_relaxed) &&
       TryCached(target, &ops[0])) {

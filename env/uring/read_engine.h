@@ -90,6 +90,7 @@ class ReadEngine final {
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
   const unsigned queue_depth_;
   const Features features_;                      // Immutable.
+  const bool use_ring_;                          // features_.usable().
   RingPool pool_;                                // Thread-safe.
   ReadCounters counters_;                        // Thread-safe.
   // Cleared for good when the kernel refuses RWF_NOWAIT for reads. Relaxed:

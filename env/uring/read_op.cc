@@ -8,8 +8,6 @@
 namespace uringfs {
 namespace uring {
 
-size_t ReadOp::next_len() const { return std::min(len - done, kMaxChunk); }
-
 bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
                  ReadOp* op) {
   if (faults != nullptr) faults->OnResult(op->next_offset(), op->next_len(), &res);

@@ -51,11 +51,16 @@ struct ReadOp {
 
   // The part still to read, capped at kMaxChunk.
   uint64_t next_offset() const { return offset + done; }
-  size_t next_len() const;
+  inline size_t next_len() const;
 };
 
 constexpr size_t kMaxChunk = size_t{1} << 30;  // 1 GiB per read call.
 constexpr int kMaxRetries = 8;                 // EAGAIN/EINTR per range.
+
+size_t ReadOp::next_len() const {
+  const size_t left = len - done;
+  return left < kMaxChunk ? left : kMaxChunk;
+}
 
 // ApplyResult()
 //
