@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -53,7 +54,13 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
       ops[i] = MakeReadOp(r.offset, r.len, r.scratch);
       ops[i].finished |= !r.status.ok();  // Refused: never reaches the kernel.
     }
+    const auto start = std::chrono::steady_clock::now();
     engine_->Read(target_, ops.data(), num_reqs);
+    counters_->multi_read_nanos.fetch_add(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now() - start)
+            .count(),
+        std::memory_order_relaxed);
     for (size_t i = 0; i < num_reqs; ++i) {
       if (reqs[i].status.ok()) {
         reqs[i].status = FinishRead(ops[i], path_, &reqs[i].result);

@@ -34,6 +34,7 @@ struct RocksReadCounters {
   std::atomic<uint64_t> reads{0};
   std::atomic<uint64_t> multi_reads{0};
   std::atomic<uint64_t> multi_read_requests{0};
+  std::atomic<uint64_t> multi_read_nanos{0};  // Wall time inside MultiRead.
   std::atomic<uint64_t> async_reads{0};
 };
 

@@ -40,6 +40,7 @@ UringFsStats CollectStats(const uring::ReadEngine* e,
   s.reads = Get(rc.reads);
   s.multi_reads = Get(rc.multi_reads);
   s.multi_read_requests = Get(rc.multi_read_requests);
+  s.multi_read_nanos = Get(rc.multi_read_nanos);
   s.async_reads = Get(rc.async_reads);
   if (e == nullptr) {
     s.io_uring = "io_uring: not probed yet (no file opened)";
@@ -184,6 +185,7 @@ std::string UringFsStats::ToString() const {
       {"reads", reads},
       {"multi_reads", multi_reads},
       {"multi_read_requests", multi_read_requests},
+      {"multi_read_nanos", multi_read_nanos},
       {"async_reads", async_reads},
       {"ops_uring", ops_uring},
       {"ops_pread", ops_pread},
@@ -198,8 +200,10 @@ std::string UringFsStats::ToString() const {
       {"async_sync_fallbacks", async_sync_fallbacks},
       {"async_cancels", async_cancels},
   };
-  char avg[32];
-  std::snprintf(avg, sizeof(avg), "%.2f", AverageRequestsPerMultiRead());
+  char avg[96];
+  std::snprintf(avg, sizeof(avg),
+                "%.2f multi_read_requests_per_second=%.0f",
+                AverageRequestsPerMultiRead(), MultiReadRequestsPerSecond());
   std::string text = std::string("io_uring_in_use=") +
                      (io_uring_in_use ? "1" : "0") +
                      " avg_requests_per_multi_read=" + avg;

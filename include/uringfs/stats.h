@@ -30,6 +30,7 @@ struct UringFsStats {
   uint64_t reads = 0;                // FSRandomAccessFile::Read
   uint64_t multi_reads = 0;          // FSRandomAccessFile::MultiRead
   uint64_t multi_read_requests = 0;  // Requests in those MultiReads.
+  uint64_t multi_read_nanos = 0;     // Wall time spent inside MultiRead.
   uint64_t async_reads = 0;          // FSRandomAccessFile::ReadAsync
 
   // How reads were served (one "op" per request).
@@ -56,6 +57,15 @@ struct UringFsStats {
     return multi_reads == 0 ? 0.0
                             : static_cast<double>(multi_read_requests) /
                                   static_cast<double>(multi_reads);
+  }
+
+  // Requests per second while inside MultiRead: the device rate uringfs
+  // achieved for the batches RocksDB gave it (RocksDB's own work between
+  // batches excluded).
+  double MultiReadRequestsPerSecond() const {
+    return multi_read_nanos == 0 ? 0.0
+                                 : 1e9 * static_cast<double>(multi_read_requests) /
+                                       static_cast<double>(multi_read_nanos);
   }
 
   // Every field on one line, "key=value" separated by spaces.
