@@ -1,5 +1,6 @@
 #include "env/async_read_handle.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <utility>
@@ -81,25 +82,31 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
   std::vector<AsyncRead*> due;
   const rocksdb::IOStatus s = NoThrow("uringfs Poll", [&] {
     size_t still_wanted = min_completions;
+    // Groups in map order: the synchronous ones (null reader) first.
     for (auto& [reader, reads] : ByReader(io_handles)) {
-      const size_t want = std::min(still_wanted, reads.size());
+      size_t finished = 0;
       if (reader != nullptr) {
-        reader->Poll(reads.data(), reads.size(), want, &due);
+        finished = reader->Poll(reads.data(), reads.size(),
+                                std::min(still_wanted, reads.size()), &due);
       } else {
+        due.reserve(due.size() + reads.size());
         for (AsyncRead* read : reads) {
+          ++finished;  // Done at start; reported, aborted or due now.
           if (read->state != AsyncRead::State::kCompleted) continue;
           read->state = AsyncRead::State::kReported;
           due.push_back(read);
         }
       }
-      still_wanted -= want;
+      still_wanted -= std::min(still_wanted, finished);
     }
     return rocksdb::IOStatus::OK();
   });
   // Callbacks last, on this thread, with no uringfs lock held.
   for (AsyncRead* read : due) {
     Handle* h = static_cast<Handle*>(read);
-    h->req.status = FinishRead(h->op, h->path, &h->req.result);
+    h->req.status = NoThrow("uringfs Poll", [&] {
+      return FinishRead(h->op, h->path, &h->req.result);
+    });
     h->cb(h->req, h->cb_arg);
   }
   return s;

@@ -41,7 +41,8 @@ rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,
 }
 
 rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
-                              const char* what, uring::ReadTarget* target) {
+                              const char* what, uring::ReadTarget* target,
+                              std::shared_ptr<SharedFd>* owner) {
   const int flags = O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0);
   int fd;
   do {
@@ -50,6 +51,12 @@ rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
   if (fd < 0) {
     return IOErrorFromErrno(std::string("While open a file for ") + what, path,
                             errno);
+  }
+  try {
+    *owner = std::make_shared<SharedFd>(fd);
+  } catch (...) {
+    ::close(fd);  // Nobody owns it yet.
+    throw;
   }
   target->fd = fd;
   target->direct = direct;

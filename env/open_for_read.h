@@ -14,6 +14,7 @@
 #ifndef URINGFS_ENV_OPEN_FOR_READ_H_
 #define URINGFS_ENV_OPEN_FOR_READ_H_
 
+#include <memory>
 #include <string>
 
 #include "env/uring/read_op.h"
@@ -40,11 +41,12 @@ class SharedFd final {
 // OpenForRead()
 //
 // Opens `path` read-only (O_CLOEXEC, plus O_DIRECT when `direct`). On success
-// fills `*target` (the caller owns `target->fd` and must close it) and
+// fills `*target` and `*fd`, which owns `target->fd` from the start, and
 // returns OK; otherwise returns the error (`PathNotFound` for a missing
 // path) with `what` ("random read", "sequential read") in the message.
 rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
-                              const char* what, uring::ReadTarget* target);
+                              const char* what, uring::ReadTarget* target,
+                              std::shared_ptr<SharedFd>* fd);
 
 // InvalidatePageCache()
 //

@@ -16,11 +16,11 @@
 namespace uringfs {
 
 UringRandomAccessFile::UringRandomAccessFile(
-    std::string path, uring::ReadTarget target,
+    std::string path, std::shared_ptr<SharedFd> fd, uring::ReadTarget target,
     std::shared_ptr<uring::ReadEngine> engine,
     std::shared_ptr<RocksReadCounters> counters)
     : path_(std::move(path)),
-      fd_(std::make_shared<SharedFd>(target.fd)),
+      fd_(std::move(fd)),
       target_(target),
       engine_(std::move(engine)),
       counters_(std::move(counters)) {}
@@ -30,12 +30,14 @@ rocksdb::IOStatus UringRandomAccessFile::Read(
     rocksdb::Slice* result, char* scratch,
     rocksdb::IODebugContext* /*dbg*/) const {
   *result = rocksdb::Slice();
-  rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
-  if (!s.ok()) return s;
-  counters_->reads.fetch_add(1, std::memory_order_relaxed);
-  uring::ReadOp op = MakeReadOp(offset, n, scratch);
-  engine_->Read(target_, &op, 1);
-  return FinishRead(op, path_, result);
+  return NoThrow("uringfs Read", [&] {
+    rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
+    if (!s.ok()) return s;
+    counters_->reads.fetch_add(1, std::memory_order_relaxed);
+    uring::ReadOp op = MakeReadOp(offset, n, scratch);
+    engine_->Read(target_, &op, 1);
+    return FinishRead(op, path_, result);
+  });
 }
 
 rocksdb::IOStatus UringRandomAccessFile::MultiRead(

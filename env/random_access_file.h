@@ -40,10 +40,11 @@ struct RocksReadCounters {
 
 class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
  public:
-  // Takes ownership of `target.fd` (shared with in-flight async reads).
+  // `fd` owns `target.fd` (and is shared with in-flight async reads).
   // `engine` and `counters` are shared with the file system and may outlive
   // it.
-  UringRandomAccessFile(std::string path, uring::ReadTarget target,
+  UringRandomAccessFile(std::string path, std::shared_ptr<SharedFd> fd,
+                        uring::ReadTarget target,
                         std::shared_ptr<uring::ReadEngine> engine,
                         std::shared_ptr<RocksReadCounters> counters);
   UringRandomAccessFile(const UringRandomAccessFile&) = delete;

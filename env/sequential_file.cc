@@ -1,30 +1,32 @@
 #include "env/sequential_file.h"
 
-#include <unistd.h>
-
 #include <utility>
 
+#include "env/io_guard.h"
 #include "env/open_for_read.h"
 #include "env/read_request.h"
 
 namespace uringfs {
 
 UringSequentialFile::UringSequentialFile(
-    std::string path, uring::ReadTarget target,
+    std::string path, std::shared_ptr<SharedFd> fd, uring::ReadTarget target,
     std::shared_ptr<uring::ReadEngine> engine)
-    : path_(std::move(path)), target_(target), engine_(std::move(engine)) {}
-
-UringSequentialFile::~UringSequentialFile() { ::close(target_.fd); }
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      target_(target),
+      engine_(std::move(engine)) {}
 
 rocksdb::IOStatus UringSequentialFile::ReadAt(uint64_t offset, size_t n,
                                               rocksdb::Slice* result,
                                               char* scratch) {
   *result = rocksdb::Slice();
-  rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
-  if (!s.ok()) return s;
-  uring::ReadOp op = MakeReadOp(offset, n, scratch);
-  engine_->Read(target_, &op, 1);
-  return FinishRead(op, path_, result);
+  return NoThrow("uringfs sequential read", [&] {
+    rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
+    if (!s.ok()) return s;
+    uring::ReadOp op = MakeReadOp(offset, n, scratch);
+    engine_->Read(target_, &op, 1);
+    return FinishRead(op, path_, result);
+  });
 }
 
 rocksdb::IOStatus UringSequentialFile::Read(size_t n,

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "env/open_for_read.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
@@ -26,12 +27,13 @@ namespace uringfs {
 
 class UringSequentialFile final : public rocksdb::FSSequentialFile {
  public:
-  // Takes ownership of `target.fd`.
-  UringSequentialFile(std::string path, uring::ReadTarget target,
+  // `fd` owns `target.fd`.
+  UringSequentialFile(std::string path, std::shared_ptr<SharedFd> fd,
+                      uring::ReadTarget target,
                       std::shared_ptr<uring::ReadEngine> engine);
   UringSequentialFile(const UringSequentialFile&) = delete;
   UringSequentialFile& operator=(const UringSequentialFile&) = delete;
-  ~UringSequentialFile() override;
+  ~UringSequentialFile() override = default;
 
   // REQUIRES: not opened for direct I/O (RocksDB uses PositionedRead then).
   rocksdb::IOStatus Read(size_t n, const rocksdb::IOOptions& options,
@@ -53,6 +55,7 @@ class UringSequentialFile final : public rocksdb::FSSequentialFile {
                            char* scratch);
 
   const std::string path_;
+  const std::shared_ptr<SharedFd> fd_;  // Owns target_.fd.
   const uring::ReadTarget target_;
   const std::shared_ptr<uring::ReadEngine> engine_;
   uint64_t position_ = 0;  // Next byte `Read` returns.

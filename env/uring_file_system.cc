@@ -122,11 +122,13 @@ rocksdb::IOStatus UringFileSystem::NewRandomAccessFile(
     return target()->NewRandomAccessFile(fname, file_opts, result, dbg);
   }
   return NoThrow("uringfs NewRandomAccessFile", [&] {
+    std::shared_ptr<uring::ReadEngine> e = engine();
     uring::ReadTarget t;
+    std::shared_ptr<SharedFd> fd;
     rocksdb::IOStatus s =
-        OpenForRead(fname, file_opts.use_direct_reads, "random read", &t);
+        OpenForRead(fname, file_opts.use_direct_reads, "random read", &t, &fd);
     if (s.ok()) {
-      result->reset(new UringRandomAccessFile(fname, t, engine(), counters_));
+      result->reset(new UringRandomAccessFile(fname, fd, t, e, counters_));
     }
     return s;
   });
@@ -138,10 +140,12 @@ rocksdb::IOStatus UringFileSystem::NewSequentialFile(
     rocksdb::IODebugContext* /*dbg*/) {
   result->reset();
   return NoThrow("uringfs NewSequentialFile", [&] {
+    std::shared_ptr<uring::ReadEngine> e = engine();
     uring::ReadTarget t;
-    rocksdb::IOStatus s =
-        OpenForRead(fname, file_opts.use_direct_reads, "sequential read", &t);
-    if (s.ok()) result->reset(new UringSequentialFile(fname, t, engine()));
+    std::shared_ptr<SharedFd> fd;
+    rocksdb::IOStatus s = OpenForRead(fname, file_opts.use_direct_reads,
+                                      "sequential read", &t, &fd);
+    if (s.ok()) result->reset(new UringSequentialFile(fname, fd, t, e));
     return s;
   });
 }
@@ -160,10 +164,10 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     std::shared_ptr<rocksdb::Logger>* result, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewLogger(fname, io_opts, result, dbg);
   if (!s.ok() || *result == nullptr) return s;
-  std::shared_ptr<uring::ReadEngine> e = engine();
-  LogUnconditionally(result->get(), "uringfs: %s",
-                     e->features().Describe().c_str());
   return NoThrow("uringfs NewLogger", [&] {
+    std::shared_ptr<uring::ReadEngine> e = engine();
+    LogUnconditionally(result->get(), "uringfs: %s",
+                       e->features().Describe().c_str());
     std::shared_ptr<RocksReadCounters> c = counters_;
     *result = std::make_shared<StatsLogger>(
         *result, [e, c] { return CollectStats(e.get(), *c).ToString(); });

@@ -1,10 +1,11 @@
 #include "env/uring/async_reader.h"
 
 #include <liburing.h>
-#include <sched.h>
 
 #include <cerrno>
 #include <utility>
+
+#include "env/uring/backoff.h"
 
 namespace uringfs {
 namespace uring {
@@ -93,6 +94,7 @@ void AsyncReader::ReapLocked() {
 
 template <typename Pred>
 void AsyncReader::WaitUntil(Pred done) {
+  int failures = 0;
   while (!done()) {
     if (reaping_) {  // Another thread waits in the kernel; let it reap.
       reaped_.Wait(&mu_);
@@ -101,6 +103,15 @@ void AsyncReader::WaitUntil(Pred done) {
     if (::io_uring_sq_ready(ring_->get()) > 0) ::io_uring_submit(ring_->get());
     ReapLocked();
     if (done()) break;
+    if (::io_uring_sq_ready(ring_->get()) > 0) {
+      // The kernel refused entries (EAGAIN: out of memory for requests). A
+      // wait in the kernel would not submit them and might never end; let
+      // go of the lock and try again shortly.
+      mu_.Unlock();
+      BackOff(&failures);
+      mu_.Lock();
+      continue;
+    }
     // Become the reaper: wait in the kernel without the lock, so that other
     // threads can submit meanwhile; only the reaper consumes completions.
     reaping_ = true;
@@ -110,7 +121,7 @@ void AsyncReader::WaitUntil(Pred done) {
     do {
       ret = ::io_uring_wait_cqe(ring_->get(), &cqe);
     } while (ret == -EINTR);
-    if (ret < 0) ::sched_yield();  // Transient; the loop waits again.
+    if (ret < 0) BackOff(&failures);  // Persistent trouble: don't spin.
     mu_.Lock();
     ReapLocked();
     reaping_ = false;
@@ -118,13 +129,15 @@ void AsyncReader::WaitUntil(Pred done) {
   }
 }
 
-void AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
-                       std::vector<AsyncRead*>* due) {
+size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
+                         std::vector<AsyncRead*>* due) {
   using State = AsyncRead::State;
   const size_t want = min_done < n ? min_done : n;
+  due->reserve(due->size() + n);  // No allocation once states change.
   absl::MutexLock l(&mu_);
+  size_t finished = 0;
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    size_t finished = 0;
+    finished = 0;
     for (size_t i = 0; i < n; ++i) {
       const State s = reads[i]->state;
       if (s == State::kCompleted || s == State::kReported ||
@@ -140,6 +153,7 @@ void AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
       due->push_back(reads[i]);
     }
   }
+  return finished;
 }
 
 void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {

@@ -89,9 +89,10 @@ class AsyncReader final {
   // Waits until at least `min_done` of `reads` are kCompleted, kReported or
   // kAborted (fewer if `reads` has fewer), then moves every kCompleted one
   // to kReported and appends it to `*due`: the caller runs their callbacks,
-  // on its own thread, without any lock held.
-  void Poll(AsyncRead* const* reads, size_t n, size_t min_done,
-            std::vector<AsyncRead*>* due) ABSL_LOCKS_EXCLUDED(mu_);
+  // on its own thread, without any lock held. Returns how many of `reads`
+  // were finished (in any of those three states).
+  size_t Poll(AsyncRead* const* reads, size_t n, size_t min_done,
+              std::vector<AsyncRead*>* due) ABSL_LOCKS_EXCLUDED(mu_);
 
   // AsyncReader::Abort()
   //

@@ -6,13 +6,13 @@
 #include <cerrno>
 
 #include "absl/container/inlined_vector.h"
+#include "env/uring/backoff.h"
 
 namespace uringfs {
 namespace uring {
 namespace {
 
 constexpr int kMaxSubmitStalls = 64;  // EAGAIN/EBUSY with nothing in flight.
-constexpr int kMaxWaitFailures = 64;  // Non-EINTR wait errors in a row.
 
 class Batch {
  public:
@@ -21,11 +21,14 @@ class Batch {
       : ring_(ring), target_(target), ops_(ops), n_(n), faults_(faults) {}
 
   BatchOutcome Run() {
+    // The only allocation, before anything is in flight: each op is pending
+    // at most once at a time, and Fill() drops what it consumed.
+    pending_.reserve(n_);
     for (size_t i = 0; i < n_; ++i) {
       if (!ops_[i].finished) pending_.push_back(static_cast<uint32_t>(i));
     }
     while (outcome_.ring == BatchOutcome::Ring::kOk &&
-           (head_ < pending_.size() || in_kernel_ > 0 || Unsubmitted() > 0)) {
+           (!pending_.empty() || in_kernel_ > 0 || Unsubmitted() > 0)) {
       Fill();
       if (Submit()) Reap();
     }
@@ -37,22 +40,20 @@ class Batch {
 
   // Phase 1: one SQE per pending op while the ring has room.
   void Fill() {
-    while (head_ < pending_.size() &&
+    size_t used = 0;
+    while (used < pending_.size() &&
            in_kernel_ + Unsubmitted() < ring_->depth()) {
       io_uring_sqe* sqe = ::io_uring_get_sqe(ring_->get());
       if (sqe == nullptr) break;
-      ReadOp& op = ops_[pending_[head_]];
+      ReadOp& op = ops_[pending_[used]];
       ::io_uring_prep_read(sqe, target_.fd, op.buf + op.done,
                            static_cast<unsigned>(op.next_len()),
                            op.next_offset());
-      ::io_uring_sqe_set_data64(sqe, pending_[head_]);
+      ::io_uring_sqe_set_data64(sqe, pending_[used]);
       op.in_flight = true;
-      ++head_;
+      ++used;
     }
-    if (head_ == pending_.size()) {
-      pending_.clear();
-      head_ = 0;
-    }
+    pending_.erase(pending_.begin(), pending_.begin() + used);
   }
 
   // Phase 2: submit what is prepared and wait, in the same system call, until
@@ -75,22 +76,16 @@ class Batch {
   }
 
   // EAGAIN/EBUSY mean the kernel ran out of something completions give back.
-  // With requests in flight, wait for one; with none, yield a bounded number
-  // of times and then give up on the ring. Any other error while requests
-  // are in flight is retried a bounded number of times before the ring is
-  // declared lost.
+  // With requests in flight we never leave: wait for them (backing off if the
+  // wait itself keeps failing). With none in flight, yield a bounded number
+  // of times, then give up on the ring (the caller finishes with pread).
   bool OnRingError(int err) {
     outcome_.ring_errno = err;
-    const bool transient = err == EAGAIN || err == EBUSY;
     if (in_kernel_ > 0) {
-      if (transient) {
-        WaitOne();
-      } else if (++wait_failures_ > kMaxWaitFailures) {
-        LoseRing();
-      }
-      return true;
+      if (err != EAGAIN && err != EBUSY) BackOff(&wait_failures_);
+      return WaitOne() >= 0;
     }
-    if (transient && ++stalls_ <= kMaxSubmitStalls) {
+    if ((err == EAGAIN || err == EBUSY) && ++stalls_ <= kMaxSubmitStalls) {
       ::sched_yield();
       return false;
     }
@@ -103,7 +98,7 @@ class Batch {
     return ::io_uring_wait_cqe(ring_->get(), &cqe);
   }
 
-  // Phase 3: fold every available completion into its op.
+  // Phase 3: fold every available completion into its op. Never allocates.
   void Reap() {
     unsigned head;
     unsigned seen = 0;
@@ -126,24 +121,12 @@ class Batch {
     if (seen > 0) wait_failures_ = 0;
   }
 
-  // The kernel still owns requests we can no longer reap: fail them.
-  void LoseRing() {
-    outcome_.ring = BatchOutcome::Ring::kRingLost;
-    for (size_t i = 0; i < n_; ++i) {
-      if (!ops_[i].finished) {
-        ops_[i].error = outcome_.ring_errno != 0 ? outcome_.ring_errno : EIO;
-        ops_[i].finished = true;
-      }
-    }
-  }
-
   Ring* const ring_;
   const ReadTarget& target_;
   ReadOp* const ops_;
   const size_t n_;
   FaultInjector* const faults_;
   absl::InlinedVector<uint32_t, 64> pending_;  // Ops to (re)submit.
-  size_t head_ = 0;                            // Next of `pending_` to fill.
   unsigned in_kernel_ = 0;                     // Submitted, not yet reaped.
   int stalls_ = 0;
   int wait_failures_ = 0;

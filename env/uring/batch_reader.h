@@ -10,8 +10,9 @@
 // round) — until every op is finished.
 //
 // Guarantee: when `ReadBatch` returns, the kernel owns no request of the
-// batch, so the callers' buffers are theirs again — except after a broken
-// ring (`kRingLost`), which is then never closed (see below).
+// batch, so the callers' buffers are theirs again. If the ring keeps failing
+// while requests are in flight, it waits (backing off) rather than return.
+// It never allocates while requests are in flight, so it cannot throw then.
 //
 // Thread-safety: the ring must be leased by the calling thread.
 
@@ -34,9 +35,6 @@ struct BatchOutcome {
     kGaveUp,   // Submission kept failing with nothing in flight. Ops that
                // are not finished must be completed by `PreadToEnd`; the
                // ring may hold unsubmitted entries: discard it.
-    kRingLost, // Waiting for completions failed with requests still in the
-               // kernel. The ring must be leaked, never closed or reused;
-               // unfinished ops carry `error`.
   };
   Ring ring = Ring::kOk;
   int ring_errno = 0;        // The last ring-level error, for messages.

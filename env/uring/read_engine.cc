@@ -31,7 +31,8 @@ bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
   const ssize_t r = ::preadv2(target.fd, &iov, 1,
                               static_cast<off_t>(op->next_offset()), RWF_NOWAIT);
   if (r < 0 && errno == EAGAIN) return false;  // Not (all) cached: use the ring.
-  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS ||
+                errno == EPERM)) {  // No RWF_NOWAIT here (or filtered).
     nowait_reads_.store(false, std::memory_order_relaxed);
     return false;
   }
@@ -79,10 +80,6 @@ void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
       counters_.rings_abandoned.fetch_add(1, std::memory_order_relaxed);
       lease.Discard();  // May hold entries that were never submitted.
       PreadAll(target, ops, n);
-      break;
-    case BatchOutcome::Ring::kRingLost:
-      counters_.rings_abandoned.fetch_add(1, std::memory_order_relaxed);
-      lease.Leak();
       break;
   }
 }

@@ -34,6 +34,7 @@ void PreadToEnd(const ReadTarget& target, FaultInjector* faults, ReadOp* op) {
   while (again) {
     const ssize_t n = ::pread(target.fd, op->buf + op->done, op->next_len(),
                               static_cast<off_t>(op->next_offset()));
+    if (n < 0 && errno == EINTR) continue;  // A signal, as POSIX readers do.
     again = ApplyResult(target, n < 0 ? -errno : n, faults, op);
   }
 }

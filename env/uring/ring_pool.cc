@@ -7,14 +7,16 @@ namespace uringfs {
 namespace uring {
 
 int Ring::Create(unsigned entries, uint32_t flags, std::unique_ptr<Ring>* out) {
-  std::unique_ptr<Ring> ring(new Ring());
+  // Set up into a local first: the destructor must only ever see a ring that
+  // was set up (liburing's queue_exit closes ring_fd, which is 0 otherwise).
+  io_uring ring;
   io_uring_params params;
+  std::memset(&ring, 0, sizeof(ring));
   std::memset(&params, 0, sizeof(params));
   params.flags = flags;
-  const int ret = ::io_uring_queue_init_params(entries, &ring->ring_, &params);
+  const int ret = ::io_uring_queue_init_params(entries, &ring, &params);
   if (ret < 0) return ret;
-  ring->depth_ = params.sq_entries;
-  *out = std::move(ring);
+  out->reset(new Ring(ring, params.sq_entries));
   return 0;
 }
 
@@ -30,7 +32,10 @@ RingPool::Lease::~Lease() {
 }
 
 RingPool::RingPool(unsigned entries, uint32_t flags, size_t max_idle)
-    : entries_(entries), flags_(flags), max_idle_(max_idle) {}
+    : entries_(entries), flags_(flags), max_idle_(max_idle) {
+  absl::MutexLock l(&mu_);
+  idle_.reserve(max_idle_);  // Return() runs in destructors: never allocate.
+}
 
 RingPool::Lease RingPool::Acquire(int* err) {
   {

@@ -50,9 +50,10 @@ class Ring final {
   unsigned depth() const { return depth_; }
 
  private:
-  Ring() = default;
+  // Takes over `ring`, which has been set up.
+  Ring(const io_uring& ring, unsigned depth) : ring_(ring), depth_(depth) {}
   io_uring ring_;
-  unsigned depth_ = 0;
+  const unsigned depth_;
 };
 
 class RingPool final {
@@ -71,11 +72,6 @@ class RingPool final {
     // Closes the ring instead of returning it; for a ring left with
     // submission entries that could not be submitted.
     void Discard() { ring_.reset(); }
-    // Lease::Leak()
-    //
-    // Neither returns nor closes the ring: for a ring whose requests can no
-    // longer be reaped (closing it would not stop the kernel either).
-    void Leak() { (void)ring_.release(); }
 
    private:
     friend class RingPool;

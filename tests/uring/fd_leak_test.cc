@@ -175,6 +175,9 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   auto fs = testing::NewFs(true, 8);
   auto file = testing::OpenRandom(fs.get(), path_);  // Probe done, ring closed.
   ASSERT_NE(file, nullptr);
+  // Descriptor 0 must survive failed ring setups (liburing closes ring_fd
+  // when a ring that was never set up is torn down: it would be 0).
+  const int zero_flags = ::fcntl(0, F_GETFD);
   // No GetStats() here: it would set up the async reader's ring.
   const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(lowest_free, 0);
@@ -212,6 +215,8 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   std::vector<void*> handles = {h};
   rocksdb::IOStatus ps =
       h != nullptr ? fs->Poll(handles, 1) : rocksdb::IOStatus::OK();
+  EXPECT_EQ(::fcntl(0, F_GETFD), zero_flags)
+      << "a failed ring setup closed descriptor 0";
   const UringFsStats st = fs->GetStats();
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);  // Restore before asserting.
   if (h != nullptr) del(h);
