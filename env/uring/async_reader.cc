@@ -42,7 +42,6 @@ void AsyncReader::Submit(AsyncRead* read) {
   // Not shared with anyone yet: read it here, then publish the result.
   PreadToEnd(read->target, faults_.get(), &read->op);
   absl::MutexLock l(&mu_);
-  read->sync_fallback = true;
   read->state = AsyncRead::State::kCompleted;
 }
 

@@ -61,7 +61,6 @@ struct AsyncRead {
   ReadOp op;
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
-  bool sync_fallback = false;  // Done with pread at submission.
 };
 
 class AsyncReader final {

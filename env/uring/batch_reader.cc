@@ -80,7 +80,6 @@ class Batch {
   // wait itself keeps failing). With none in flight, yield a bounded number
   // of times, then give up on the ring (the caller finishes with pread).
   bool OnRingError(int err) {
-    outcome_.ring_errno = err;
     if (in_kernel_ > 0) {
       if (err != EAGAIN && err != EBUSY) BackOff(&wait_failures_);
       return WaitOne() >= 0;

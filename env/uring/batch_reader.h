@@ -37,7 +37,6 @@ struct BatchOutcome {
                // ring may hold unsubmitted entries: discard it.
   };
   Ring ring = Ring::kOk;
-  int ring_errno = 0;        // The last ring-level error, for messages.
   uint64_t submitted = 0;    // SQEs handed to the kernel.
   uint64_t resubmitted = 0;  // Of those, re-reads after short or EAGAIN.
   uint64_t rescued = 0;      // Ops finished by pread (RescueWithPread).

@@ -51,18 +51,9 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
                          nullptr));
     ASSERT_EQ(result.ToString(), ut::Expected(size, off, 4000));
   }
-  std::vector<FSReadRequest> reqs(8);
-  std::vector<std::string> bufs(8, std::string(2000, '\0'));
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    reqs[i].offset = rng() % size;
-    reqs[i].len = 2000;
-    reqs[i].scratch = &bufs[i][0];
-  }
-  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
-  for (const FSReadRequest& r : reqs) {
-    ASSERT_OK(r.status);
-    ASSERT_EQ(r.result.ToString(), ut::Expected(size, r.offset, r.len));
-  }
+  std::vector<uint64_t> offsets(8);
+  for (uint64_t& o : offsets) o = rng() % size;
+  testing::ExpectMultiReadMatchesPattern(file, size, offsets, 2000);
   FSReadRequest areq;
   std::string ascratch(1000, '\0');
   areq.offset = rng() % size;

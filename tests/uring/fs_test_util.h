@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,28 @@ inline std::unique_ptr<rocksdb::FSSequentialFile> OpenSequential(
   rocksdb::IOStatus s = fs->NewSequentialFile(path, fo, &f, nullptr);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return f;
+}
+
+// MultiReads `len` bytes at each of `offsets` from `file` (a pattern file of
+// `size` bytes, see WritePatternFile) and checks every request's status and
+// bytes against the pattern.
+inline void ExpectMultiReadMatchesPattern(rocksdb::FSRandomAccessFile* file,
+                                          uint64_t size,
+                                          const std::vector<uint64_t>& offsets,
+                                          size_t len) {
+  std::vector<rocksdb::FSReadRequest> reqs(offsets.size());
+  std::vector<std::string> bufs(offsets.size(), std::string(len, '\0'));
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].offset = offsets[i];
+    reqs[i].len = len;
+    reqs[i].scratch = &bufs[i][0];
+  }
+  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), rocksdb::IOOptions(),
+                            nullptr));
+  for (const rocksdb::FSReadRequest& r : reqs) {
+    ASSERT_OK(r.status);
+    ASSERT_EQ(r.result.ToString(), Expected(size, r.offset, r.len));
+  }
 }
 
 // Empty if `path` can be opened with O_DIRECT, else why not.

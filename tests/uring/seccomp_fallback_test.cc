@@ -75,18 +75,9 @@ void ChildChecks(const std::string& path, uint64_t size) {
                          &scratch[0], nullptr));
     ASSERT_EQ(result.ToString(), ut::Expected(size, off, scratch.size()));
   }
-  std::vector<FSReadRequest> reqs(50);
-  std::vector<std::string> bufs(reqs.size(), std::string(3000, '\0'));
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    reqs[i].offset = i * 1700;
-    reqs[i].len = 3000;
-    reqs[i].scratch = &bufs[i][0];
-  }
-  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
-  for (const FSReadRequest& r : reqs) {
-    ASSERT_OK(r.status);
-    ASSERT_EQ(r.result.ToString(), ut::Expected(size, r.offset, r.len));
-  }
+  std::vector<uint64_t> offsets(50);
+  for (size_t i = 0; i < offsets.size(); ++i) offsets[i] = i * 1700;
+  testing::ExpectMultiReadMatchesPattern(file.get(), size, offsets, 3000);
   UringFsStats st;
   ASSERT_OK(GetUringFsStats(*fs, &st));
   EXPECT_FALSE(st.io_uring_in_use) << st.ToString();
