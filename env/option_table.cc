@@ -77,6 +77,20 @@ rocksdb::Status ApplyQuery(const std::string& query, UringFsOptions* scratch) {
   return rocksdb::Status::OK();
 }
 
+rocksdb::OptionType RocksDbType(OptionSpec::Kind kind) {
+  switch (kind) {
+    case OptionSpec::Kind::kBool:
+      return rocksdb::OptionType::kBoolean;
+    case OptionSpec::Kind::kFileClasses:
+      return rocksdb::OptionType::kString;
+    case OptionSpec::Kind::kUint64:
+      return rocksdb::OptionType::kUInt64T;
+    case OptionSpec::Kind::kUint32:
+      break;
+  }
+  return rocksdb::OptionType::kUInt32T;
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& AllOptionSpecs() {
@@ -87,6 +101,14 @@ const std::vector<OptionSpec>& AllOptionSpecs() {
        offsetof(UringFsOptions, write_workers), 1, 256, "threads"},
       {"use_io_uring", OptionSpec::Kind::kBool,
        offsetof(UringFsOptions, use_io_uring), 0, 1, ""},
+      {"write_behind", OptionSpec::Kind::kFileClasses,
+       offsetof(UringFsOptions, write_behind), 0, 0, ""},
+      {"max_queued_bytes", OptionSpec::Kind::kUint64,
+       offsetof(UringFsOptions, max_queued_bytes), 65536, uint64_t{64} << 30,
+       "bytes"},
+      {"max_queued_bytes_per_file", OptionSpec::Kind::kUint64,
+       offsetof(UringFsOptions, max_queued_bytes_per_file), 4096,
+       uint64_t{64} << 30, "bytes"},
   };
   return specs;
 }
@@ -100,8 +122,47 @@ const OptionSpec* FindOptionSpec(const std::string& name) {
 
 std::string Accepted(const OptionSpec& spec) {
   if (spec.kind == OptionSpec::Kind::kBool) return "true, false, 1 or 0";
+  if (spec.kind == OptionSpec::Kind::kFileClasses) {
+    return "a comma-separated list of sst and blob, or none";
+  }
   return "an integer from " + std::to_string(spec.min) + " to " +
          std::to_string(spec.max) + " (" + spec.unit + ")";
+}
+
+rocksdb::Status ParseFileClasses(const std::string& text, uint32_t* bits) {
+  static const std::pair<const char*, uint32_t> kClasses[] = {
+      {"sst", kSstFiles}, {"blob", kBlobFiles}, {"none", 0}};
+  uint32_t result = 0;
+  size_t items = 0;
+  bool none = false;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    const std::pair<const char*, uint32_t>* found = nullptr;
+    for (const auto& c : kClasses) {
+      if (item == c.first) found = &c;
+    }
+    if (found == nullptr || (found->second & result) != 0 ||
+        (found->second == 0 && none)) {
+      return rocksdb::Status::InvalidArgument(
+          "uringfs: option 'write_behind' = '" + text + "': item '" + item +
+          "' is " + (found == nullptr ? "not a file class" : "repeated") +
+          "; accepted: a comma-separated list of sst and blob, or none");
+    }
+    none = none || found->second == 0;
+    result |= found->second;
+    ++items;
+    pos = end + 1;
+  }
+  if (none && items > 1) {
+    return rocksdb::Status::InvalidArgument(
+        "uringfs: option 'write_behind' = '" + text +
+        "': none cannot be combined with a file class");
+  }
+  *bits = result;
+  return rocksdb::Status::OK();
 }
 
 rocksdb::Status ParseOptionValue(const OptionSpec& spec,
@@ -112,6 +173,12 @@ rocksdb::Status ParseOptionValue(const OptionSpec& spec,
     *static_cast<bool*>(field) = b;
     return rocksdb::Status::OK();
   }
+  if (spec.kind == OptionSpec::Kind::kFileClasses) {
+    uint32_t bits = 0;
+    rocksdb::Status s = ParseFileClasses(value, &bits);
+    if (s.ok()) *static_cast<std::string*>(field) = value;
+    return s;
+  }
   uint64_t v = 0;
   if (!ParseDecimal(value, &v)) {
     return BadValue(spec, value, "is not a whole decimal number");
@@ -119,13 +186,24 @@ rocksdb::Status ParseOptionValue(const OptionSpec& spec,
   if (v < spec.min || v > spec.max) {
     return BadValue(spec, value, "is out of range");
   }
-  *static_cast<uint32_t*>(field) = static_cast<uint32_t>(v);
+  if (spec.kind == OptionSpec::Kind::kUint64) {
+    *static_cast<uint64_t*>(field) = v;
+  } else {
+    *static_cast<uint32_t*>(field) = static_cast<uint32_t>(v);
+  }
   return rocksdb::Status::OK();
 }
 
 std::string FormatOptionValue(const OptionSpec& spec, const void* field) {
-  if (spec.kind == OptionSpec::Kind::kBool) {
-    return *static_cast<const bool*>(field) ? "true" : "false";
+  switch (spec.kind) {
+    case OptionSpec::Kind::kBool:
+      return *static_cast<const bool*>(field) ? "true" : "false";
+    case OptionSpec::Kind::kFileClasses:
+      return *static_cast<const std::string*>(field);
+    case OptionSpec::Kind::kUint64:
+      return std::to_string(*static_cast<const uint64_t*>(field));
+    case OptionSpec::Kind::kUint32:
+      break;
   }
   return std::to_string(*static_cast<const uint32_t*>(field));
 }
@@ -168,9 +246,7 @@ RocksDbTypeInfo() {
   static const auto* const map = [] {
     auto* m = new std::unordered_map<std::string, rocksdb::OptionTypeInfo>();
     for (const OptionSpec& spec : AllOptionSpecs()) {
-      const rocksdb::OptionType type = spec.kind == OptionSpec::Kind::kBool
-                                           ? rocksdb::OptionType::kBoolean
-                                           : rocksdb::OptionType::kUInt32T;
+      const rocksdb::OptionType type = RocksDbType(spec.kind);
       const OptionSpec* s = &spec;  // AllOptionSpecs() is never destroyed.
       m->emplace(
           spec.name,

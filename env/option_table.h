@@ -28,13 +28,15 @@ namespace internal {
 
 // One option: its key, where it lives in `UringFsOptions`, and what it accepts.
 struct OptionSpec {
-  enum class Kind { kUint32, kBool };
+  // kFileClasses: a std::string holding a comma-separated subset of
+  // `sst`, `blob`, or `none` (see `ParseFileClasses`).
+  enum class Kind { kUint32, kUint64, kBool, kFileClasses };
   const char* name;
   Kind kind;
   size_t offset;     // Byte offset of the field in `UringFsOptions`.
-  uint64_t min;      // Inclusive bounds; unused for kBool.
+  uint64_t min;      // Inclusive bounds of the integer kinds.
   uint64_t max;
-  const char* unit;  // e.g. "entries"; unused for kBool.
+  const char* unit;  // e.g. "entries"; integer kinds only.
 };
 
 // AllOptionSpecs()
@@ -76,6 +78,19 @@ rocksdb::Status SetOption(const std::string& key, const std::string& value,
 //
 // The InvalidArgument for an unknown key `key`, listing the accepted keys.
 rocksdb::Status UnknownOptionError(const std::string& key);
+
+// File classes that `write_behind` can name, as bits.
+enum FileClassBits : uint32_t {
+  kSstFiles = 1u << 0,
+  kBlobFiles = 1u << 1,
+};
+
+// ParseFileClasses()
+//
+// Parses a `write_behind` value ("sst,blob", "blob", "none", ...) into
+// `FileClassBits`. InvalidArgument naming the bad item for an empty item, an
+// unknown class, a repeated class, or `none` combined with a class.
+rocksdb::Status ParseFileClasses(const std::string& text, uint32_t* bits);
 
 // ParseUri()
 //

@@ -8,11 +8,14 @@
 #include <utility>
 
 #include "env/async_read_handle.h"
+#include "env/file_class.h"
 #include "env/io_guard.h"
 #include "env/open_for_read.h"
+#include "env/random_rw_file.h"
 #include "env/option_table.h"
 #include "env/sequential_file.h"
 #include "env/stats_logger.h"
+#include "env/writable_file.h"
 #include "rocksdb/env.h"
 #include "uringfs/uringfs.h"
 
@@ -32,11 +35,31 @@ uint64_t Get(const std::atomic<uint64_t>& a) {
   return a.load(std::memory_order_relaxed);  // Statistics only.
 }
 
-// The counters of `rc` and, if it exists, of engine `e` (may be null: no
-// file opened yet). Sets nothing up.
-UringFsStats CollectStats(const uring::ReadEngine* e,
+void CollectWriteStats(const WriteScheduler& w, UringFsStats* s) {
+  const WriteCounters& c = w.counters();
+  s->appends_queued = Get(c.appends_queued);
+  s->appends_direct = Get(c.appends_direct);
+  s->bytes_queued = Get(c.bytes_queued);
+  s->bytes_direct = Get(c.bytes_direct);
+  s->write_drains = Get(c.drains);
+  s->write_errors = Get(c.write_errors);
+  s->writes_cancelled = Get(c.cancelled);
+  s->budget_waits = w.budget().waits();
+  s->queued_bytes = w.budget().queued_bytes();
+  s->peak_queued_bytes = w.budget().peak_queued_bytes();
+  s->max_queued_bytes = w.budget().max_total_bytes();
+  s->max_queued_bytes_per_file = w.budget().max_file_bytes();
+  const wq::QueueStats q = WriteScheduler::QueueStats();
+  s->write_workers = static_cast<uint64_t>(q.bound.workers);
+  s->creds_switches = q.creds_switches;
+}
+
+// The counters of `rc`, of engine `e` and of write scheduler `w` (either may
+// be null: no file opened yet). Sets nothing up.
+UringFsStats CollectStats(const uring::ReadEngine* e, const WriteScheduler* w,
                           const RocksReadCounters& rc) {
   UringFsStats s;
+  if (w != nullptr) CollectWriteStats(*w, &s);
   s.reads = Get(rc.reads);
   s.multi_reads = Get(rc.multi_reads);
   s.multi_read_requests = Get(rc.multi_read_requests);
@@ -79,13 +102,37 @@ UringFileSystem::UringFileSystem(const UringFsOptions& options,
   RegisterOptions(&options_, &internal::RocksDbTypeInfo());
 }
 
+UringFileSystem::~UringFileSystem() {
+  std::shared_ptr<WriteScheduler> w;
+  {
+    absl::MutexLock l(&mu_);
+    w = writes_;
+  }
+  if (w != nullptr) w->Shutdown(wq::ShutdownMode::kDrain);
+}
+
+void UringFileSystem::StartLocked() const {
+  if (engine_ != nullptr) return;
+  engine_ = std::make_shared<uring::ReadEngine>(options_.use_io_uring,
+                                                options_.queue_depth, faults_);
+  writes_ = std::make_shared<WriteScheduler>(options_);
+  // Validated when the options were set.
+  internal::ParseFileClasses(options_.write_behind, &write_behind_bits_)
+      .PermitUncheckedError();
+}
+
 std::shared_ptr<uring::ReadEngine> UringFileSystem::engine() const {
   absl::MutexLock l(&mu_);
-  if (engine_ == nullptr) {
-    engine_ = std::make_shared<uring::ReadEngine>(
-        options_.use_io_uring, options_.queue_depth, faults_);
-  }
+  StartLocked();
   return engine_;
+}
+
+std::shared_ptr<WriteScheduler> UringFileSystem::writes(
+    uint32_t* behind_bits) const {
+  absl::MutexLock l(&mu_);
+  StartLocked();
+  if (behind_bits != nullptr) *behind_bits = write_behind_bits_;
+  return writes_;
 }
 
 rocksdb::Status UringFileSystem::ConfigureOptions(
@@ -150,6 +197,86 @@ rocksdb::IOStatus UringFileSystem::NewSequentialFile(
   });
 }
 
+rocksdb::IOStatus UringFileSystem::WrapWritable(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSWritableFile>* result) {
+  return NoThrow("uringfs writable file", [&] {
+    uint32_t behind_bits = 0;
+    std::shared_ptr<WriteScheduler> w = writes(&behind_bits);
+    std::shared_ptr<OpenInode> inode;
+    rocksdb::IOStatus s = w->Attach(fname, &inode);
+    if (!s.ok()) {
+      result->reset();
+      return s;
+    }
+    const bool behind = (FileClassOf(fname) & behind_bits) != 0;
+    result->reset(new UringWritableFile(fname, std::move(*result), inode, w,
+                                        behind, file_opts));
+    return rocksdb::IOStatus::OK();
+  });
+}
+
+rocksdb::IOStatus UringFileSystem::NewWritableFile(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSWritableFile>* result,
+    rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s =
+      target()->NewWritableFile(fname, file_opts, result, dbg);
+  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+}
+
+rocksdb::IOStatus UringFileSystem::ReopenWritableFile(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSWritableFile>* result,
+    rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s =
+      target()->ReopenWritableFile(fname, file_opts, result, dbg);
+  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+}
+
+rocksdb::IOStatus UringFileSystem::ReuseWritableFile(
+    const std::string& fname, const std::string& old_fname,
+    const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSWritableFile>* result,
+    rocksdb::IODebugContext* dbg) {
+  writes()->DrainByName(old_fname);
+  rocksdb::IOStatus s =
+      target()->ReuseWritableFile(fname, old_fname, file_opts, result, dbg);
+  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+}
+
+rocksdb::IOStatus UringFileSystem::NewRandomRWFile(
+    const std::string& fname, const rocksdb::FileOptions& file_opts,
+    std::unique_ptr<rocksdb::FSRandomRWFile>* result,
+    rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s =
+      target()->NewRandomRWFile(fname, file_opts, result, dbg);
+  if (!s.ok()) return s;
+  return NoThrow("uringfs NewRandomRWFile", [&] {
+    std::shared_ptr<WriteScheduler> w = writes();
+    std::shared_ptr<OpenInode> inode;
+    rocksdb::IOStatus a = w->Attach(fname, &inode);
+    if (!a.ok()) {
+      result->reset();
+      return a;
+    }
+    result->reset(new UringRandomRWFile(std::move(*result), inode, w));
+    return rocksdb::IOStatus::OK();
+  });
+}
+
+rocksdb::IOStatus UringFileSystem::GetFileSize(const std::string& fname,
+                                               const rocksdb::IOOptions& options,
+                                               uint64_t* file_size,
+                                               rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s = NoThrow("uringfs GetFileSize", [&] {
+    writes()->DrainByName(fname);
+    return rocksdb::IOStatus::OK();
+  });
+  if (!s.ok()) return s;
+  return target()->GetFileSize(fname, options, file_size, dbg);
+}
+
 rocksdb::IOStatus UringFileSystem::Poll(std::vector<void*>& io_handles,
                                         size_t min_completions) {
   return PollAsyncReads(io_handles, min_completions);
@@ -166,22 +293,26 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
   if (!s.ok() || *result == nullptr) return s;
   return NoThrow("uringfs NewLogger", [&] {
     std::shared_ptr<uring::ReadEngine> e = engine();
+    std::shared_ptr<WriteScheduler> w = writes();
     LogUnconditionally(result->get(), "uringfs: %s",
                        e->features().Describe().c_str());
     std::shared_ptr<RocksReadCounters> c = counters_;
-    *result = std::make_shared<StatsLogger>(
-        *result, [e, c] { return CollectStats(e.get(), *c).ToString(); });
+    *result = std::make_shared<StatsLogger>(*result, [e, w, c] {
+      return CollectStats(e.get(), w.get(), *c).ToString();
+    });
     return rocksdb::IOStatus::OK();
   });
 }
 
 UringFsStats UringFileSystem::GetStats() const {
   std::shared_ptr<uring::ReadEngine> e;
+  std::shared_ptr<WriteScheduler> w;
   {
     absl::MutexLock l(&mu_);
     e = engine_;
+    w = writes_;
   }
-  return CollectStats(e.get(), *counters_);
+  return CollectStats(e.get(), w.get(), *counters_);
 }
 
 std::string UringFsStats::ToString() const {
@@ -203,6 +334,20 @@ std::string UringFsStats::ToString() const {
       {"async_submitted", async_submitted},
       {"async_sync_fallbacks", async_sync_fallbacks},
       {"async_cancels", async_cancels},
+      {"appends_queued", appends_queued},
+      {"appends_direct", appends_direct},
+      {"bytes_queued", bytes_queued},
+      {"bytes_direct", bytes_direct},
+      {"budget_waits", budget_waits},
+      {"queued_bytes", queued_bytes},
+      {"peak_queued_bytes", peak_queued_bytes},
+      {"max_queued_bytes", max_queued_bytes},
+      {"max_queued_bytes_per_file", max_queued_bytes_per_file},
+      {"write_drains", write_drains},
+      {"write_errors", write_errors},
+      {"writes_cancelled", writes_cancelled},
+      {"write_workers", write_workers},
+      {"creds_switches", creds_switches},
   };
   char avg[96];
   std::snprintf(avg, sizeof(avg),

@@ -9,8 +9,13 @@
 //   * Random-access and sequential files read through the io_uring read path
 //     (`uring::ReadEngine`), or its pread fallback; `Poll` and `AbortIO`
 //     serve their `ReadAsync` handles. mmap reads stay with the base.
-//   * Everything else (writable files, directories, metadata) is still
-//     delegated to the base file system.
+//   * Writable files (and in-place RandomRW files) wrap the base's handles
+//     and order their work through the file system's `WriteScheduler` on the
+//     process-wide worker queue: SST and blob appends are written behind,
+//     every other file is written before Flush returns (env/writable_file.h).
+//     `GetFileSize` by name waits for the file's queued writes. Destroying
+//     the file system drains its queued writes.
+//   * Directories and metadata are delegated to the base file system.
 //   * The info log RocksDB opens through this file system gets one line
 //     saying whether reads use io_uring, and why not if they do not, and at
 //     close a line with the counters (env/stats_logger.h).
@@ -36,6 +41,7 @@
 #include "env/random_access_file.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/read_engine.h"
+#include "env/write_scheduler.h"
 #include "rocksdb/file_system.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -54,6 +60,9 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
                   std::shared_ptr<rocksdb::FileSystem> base,
                   std::shared_ptr<uring::FaultInjector> faults = nullptr);
 
+  // Drains the queued writes (see WriteScheduler::Shutdown).
+  ~UringFileSystem() override;
+
   UringFileSystem(const UringFileSystem&) = delete;
   UringFileSystem& operator=(const UringFileSystem&) = delete;
 
@@ -71,6 +80,27 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
       const std::string& fname, const rocksdb::FileOptions& file_opts,
       std::unique_ptr<rocksdb::FSSequentialFile>* result,
       rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewWritableFile(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSWritableFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReopenWritableFile(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSWritableFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReuseWritableFile(
+      const std::string& fname, const std::string& old_fname,
+      const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSWritableFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewRandomRWFile(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSRandomRWFile>* result,
+      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus GetFileSize(const std::string& fname,
+                                const rocksdb::IOOptions& options,
+                                uint64_t* file_size,
+                                rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus Poll(std::vector<void*>& io_handles,
                          size_t min_completions) override;
   rocksdb::IOStatus AbortIO(std::vector<void*>& io_handles) override;
@@ -92,8 +122,18 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // The read engine, built from `options_` on first use.
+  // The read engine and the write scheduler, both built from `options_` on
+  // the first use of either.
   std::shared_ptr<uring::ReadEngine> engine() const ABSL_LOCKS_EXCLUDED(mu_);
+  // `behind_bits`, if given, receives the parsed `write_behind` classes.
+  std::shared_ptr<WriteScheduler> writes(uint32_t* behind_bits = nullptr) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void StartLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Wraps the base's freshly opened `*result` for `fname`.
+  rocksdb::IOStatus WrapWritable(
+      const std::string& fname, const rocksdb::FileOptions& file_opts,
+      std::unique_ptr<rocksdb::FSWritableFile>* result);
 
   // Written by configuration only while `engine_` is null (under `mu_`);
   // read freely afterwards.
@@ -102,6 +142,8 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   const std::shared_ptr<RocksReadCounters> counters_;   // Thread-safe.
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<uring::ReadEngine> engine_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<WriteScheduler> writes_ ABSL_GUARDED_BY(mu_);
+  mutable uint32_t write_behind_bits_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // ValidateUringFsOptions()

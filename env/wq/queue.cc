@@ -19,7 +19,6 @@ int DefaultBoundLimit() {
   return static_cast<int>(4 * (cpus == 0 ? 1 : cpus));
 }
 
-size_t Index(Account a) { return static_cast<size_t>(a); }
 size_t IndexOf(const WorkItem& item) {
   return Index(item.unbound() ? Account::kUnbound : Account::kBound);
 }

@@ -70,6 +70,9 @@ struct Worker;
 
 enum class Account { kBound = 0, kUnbound = 1 };
 
+// The array index of an account (Queue::acct_).
+inline size_t Index(Account a) { return static_cast<size_t>(a); }
+
 // Test seams: named points where a test hook may block to force a race.
 enum class HookPoint {
   kItemTaken,       // A worker made the item current; DoWork not called yet.

@@ -13,7 +13,6 @@ namespace {
 thread_local internal::Worker* tls_worker = nullptr;
 thread_local int tls_blocking_depth = 0;
 
-size_t Index(Account a) { return static_cast<size_t>(a); }
 
 }  // namespace
 

@@ -24,6 +24,7 @@
 #define URINGFS_OPTIONS_H_
 
 #include <cstdint>
+#include <string>
 
 namespace uringfs {
 
@@ -46,6 +47,25 @@ struct UringFsOptions {
   // allows; `false` forces the plain-syscall path (pread/pwrite), as if
   // io_uring were unavailable. Accepted: true, false, 1, 0.
   bool use_io_uring = true;
+
+  // write_behind: the classes of files whose buffered appends are queued and
+  // written behind the caller's back: a comma-separated list of `sst` (table
+  // files, *.sst and *.ldb) and `blob` (*.blob), or `none`. RocksDB trusts
+  // such files only after Sync + Close, which wait for the queued writes.
+  // Every other file (WAL, MANIFEST, CURRENT, OPTIONS, LOG, anything unknown)
+  // is written before `Flush` returns, so a process crash loses nothing that
+  // was flushed. Default "sst,blob".
+  std::string write_behind = "sst,blob";
+
+  // max_queued_bytes: the most appended bytes one file system holds queued,
+  // not yet written, over all its files. A full budget makes `Append` wait.
+  // Unit: bytes. Default 256 MiB. Accepted: 65536 to 68719476736 (64 GiB).
+  uint64_t max_queued_bytes = uint64_t{256} << 20;
+
+  // max_queued_bytes_per_file: the same budget for a single file. An append
+  // larger than the budget is accepted when the file has nothing queued.
+  // Unit: bytes. Default 64 MiB. Accepted: 4096 to 68719476736 (64 GiB).
+  uint64_t max_queued_bytes_per_file = uint64_t{64} << 20;
 };
 
 }  // namespace uringfs

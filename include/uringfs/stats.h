@@ -3,8 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // `UringFsStats` is a snapshot of what a uringfs file system has done: whether
-// it reads through io_uring (and why not, if it does not), and counters of
-// reads by kind and by path. Counters are monotonic from the file system's
+// it reads through io_uring (and why not, if it does not), counters of reads
+// by kind and by path, and of writes (queued or direct, budget, errors). Counters are monotonic from the file system's
 // creation; two snapshots may be subtracted.
 //
 // Thread-safety: `GetUringFsStats` is safe for concurrent use with any I/O;
@@ -51,6 +51,23 @@ struct UringFsStats {
   uint64_t async_submitted = 0;      // Async reads handed to the kernel.
   uint64_t async_sync_fallbacks = 0; // Async reads done at once with pread.
   uint64_t async_cancels = 0;        // Cancellations sent by AbortIO.
+
+  // Writes. "Queued" appends were written behind by a worker (SST and blob
+  // files by default); "direct" ones by the calling thread.
+  uint64_t appends_queued = 0;
+  uint64_t appends_direct = 0;
+  uint64_t bytes_queued = 0;
+  uint64_t bytes_direct = 0;
+  uint64_t budget_waits = 0;         // Appends that waited for budget.
+  uint64_t queued_bytes = 0;         // Bytes queued right now.
+  uint64_t peak_queued_bytes = 0;    // Most bytes ever queued at once.
+  uint64_t max_queued_bytes = 0;     // The budgets in force (options).
+  uint64_t max_queued_bytes_per_file = 0;
+  uint64_t write_drains = 0;         // Barriers that waited for the queue.
+  uint64_t write_errors = 0;         // Queued operations that failed.
+  uint64_t writes_cancelled = 0;     // Queued operations cancelled.
+  uint64_t write_workers = 0;        // Worker threads of the process pool.
+  uint64_t creds_switches = 0;       // Process-wide credential switches.
 
   // Requests per MultiRead call: the queue depth uringfs could reach.
   double AverageRequestsPerMultiRead() const {

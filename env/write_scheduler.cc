@@ -1,0 +1,155 @@
+#include "env/write_scheduler.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "absl/synchronization/notification.h"
+#include "env/io_error.h"
+
+namespace uringfs {
+namespace {
+
+// The worker pool of the process (architecture decision 6). Never destroyed:
+// file systems may outlive static destructors, and at process exit the
+// kernel ends the idle workers.
+wq::Queue& ProcessQueue() {
+  static wq::Queue* const queue = [] {
+    wq::QueueOptions o;
+    o.max_bound_workers = 1;  // Raised by each file system's write_workers.
+    return new wq::Queue(o);
+  }();
+  return *queue;
+}
+
+// The pool's bound-worker limit is the largest `write_workers` of any file
+// system created so far in the process.
+void RaiseWorkerLimit(int workers) {
+  static absl::Mutex mu(absl::kConstInit);
+  static int limit ABSL_GUARDED_BY(mu) = 1;
+  absl::MutexLock l(&mu);
+  if (workers > limit) {
+    limit = workers;
+    ProcessQueue().SetMaxWorkers(wq::Account::kBound, limit);
+  }
+}
+
+// One queued piece of file work (see the contract of Enqueue).
+class QueuedOp final : public wq::WorkItem {
+ public:
+  QueuedOp(WriteScheduler* scheduler, std::shared_ptr<OpenInode> inode,
+           uint64_t bytes, std::function<void(int)> work,
+           std::function<void()> done, WriteBudget* budget)
+      : scheduler_(scheduler),
+        inode_(std::move(inode)),
+        bytes_(bytes),
+        work_(std::move(work)),
+        done_(std::move(done)),
+        budget_(budget) {
+    SetHashKey(inode_->key);
+  }
+
+  void DoWork(int status) override {
+    if (status != 0) {
+      scheduler_->counters().cancelled.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (work_) work_(status);
+  }
+
+  wq::WorkItem* FreeWork(int status) override {
+    if (status == wq::kStatusThrew && work_) work_(-ENOTRECOVERABLE);
+    if (bytes_ > 0) budget_->Release(&inode_->budget, bytes_);
+    inode_->queued.fetch_sub(1, std::memory_order_relaxed);
+    if (done_) done_();
+    delete this;
+    return nullptr;
+  }
+
+ private:
+  WriteScheduler* const scheduler_;  // Outlives its task's items.
+  const std::shared_ptr<OpenInode> inode_;
+  const uint64_t bytes_;
+  const std::function<void(int)> work_;
+  const std::function<void()> done_;
+  WriteBudget* const budget_;
+};
+
+bool KeyOf(const std::string& fname, wq::HashKey* key) {
+  struct stat st;
+  if (::stat(fname.c_str(), &st) != 0) return false;
+  *key = wq::HashKey{static_cast<uint64_t>(st.st_dev),
+                     static_cast<uint64_t>(st.st_ino)};
+  return true;
+}
+
+}  // namespace
+
+WriteScheduler::WriteScheduler(const UringFsOptions& options)
+    : budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
+                                            options.max_queued_bytes_per_file)),
+      task_(ProcessQueue().NewTask()) {
+  RaiseWorkerLimit(static_cast<int>(options.write_workers));
+}
+
+WriteScheduler::~WriteScheduler() { Shutdown(wq::ShutdownMode::kDrain); }
+
+rocksdb::IOStatus WriteScheduler::Attach(const std::string& fname,
+                                         std::shared_ptr<OpenInode>* inode) {
+  wq::HashKey key;
+  if (!KeyOf(fname, &key)) {
+    return IOErrorFromErrno("stat of a file opened for writing", fname, errno);
+  }
+  absl::MutexLock l(&mu_);
+  std::weak_ptr<OpenInode>& slot = open_[key];
+  *inode = slot.lock();
+  if (*inode == nullptr) {
+    *inode = std::make_shared<OpenInode>(key);
+    slot = *inode;
+  }
+  if (open_.size() >= sweep_at_) {  // Forget closed inodes, amortised O(1).
+    for (auto it = open_.begin(); it != open_.end();) {
+      it = it->second.expired() ? open_.erase(it) : std::next(it);
+    }
+    sweep_at_ = std::max<size_t>(64, 2 * open_.size());
+  }
+  return rocksdb::IOStatus::OK();
+}
+
+std::shared_ptr<OpenInode> WriteScheduler::Find(const wq::HashKey& key) {
+  absl::MutexLock l(&mu_);
+  auto it = open_.find(key);
+  return it == open_.end() ? nullptr : it->second.lock();
+}
+
+void WriteScheduler::Enqueue(const std::shared_ptr<OpenInode>& inode,
+                             uint64_t bytes, std::function<void(int)> work,
+                             std::function<void()> done) {
+  if (bytes > 0) budget_->Acquire(&inode->budget, bytes);
+  inode->queued.fetch_add(1, std::memory_order_relaxed);
+  task_->Enqueue(new QueuedOp(this, inode, bytes, std::move(work),
+                              std::move(done), budget_.get()));
+}
+
+void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
+  if (inode->queued.load(std::memory_order_relaxed) == 0) return;
+  counters_.drains.fetch_add(1, std::memory_order_relaxed);
+  auto reached = std::make_shared<absl::Notification>();
+  Enqueue(inode, 0, nullptr, [reached] { reached->Notify(); });
+  reached->WaitForNotification();
+}
+
+void WriteScheduler::DrainByName(const std::string& fname) {
+  wq::HashKey key;
+  if (!KeyOf(fname, &key)) return;
+  if (std::shared_ptr<OpenInode> inode = Find(key)) Drain(inode);
+}
+
+void WriteScheduler::Shutdown(wq::ShutdownMode mode) { task_->Shutdown(mode); }
+
+wq::QueueStats WriteScheduler::QueueStats() {
+  return ProcessQueue().GetStats();
+}
+
+}  // namespace uringfs

@@ -1,0 +1,133 @@
+// -----------------------------------------------------------------------------
+// env/write_scheduler.h
+// -----------------------------------------------------------------------------
+//
+// `WriteScheduler` is what one uringfs file system uses to run file work on
+// the process-wide worker queue (env/wq): it owns the file system's task (its
+// cancellation scope), its write budget and its write counters, and it knows
+// which inodes the file system has open for writing.
+//
+// Contract
+//
+// * Ordering by file identity: work for an `OpenInode` is hashed by the
+//   inode's `(st_dev, st_ino)`, so all work for one inode, from any handle,
+//   runs one item at a time in submit order; different inodes run in
+//   parallel on up to `write_workers` threads.
+// * `Enqueue(inode, bytes, work, done)` takes `bytes` of budget first
+//   (waiting if the budget is full), then queues `work`. Exactly once,
+//   `work(0)` runs the work on a worker, or `work(-ECANCELED)` reports that
+//   it was cancelled because the task is shutting down (that can happen on
+//   the enqueuing thread). Then the budget is returned and `done()` runs.
+//   Both run with the submitting thread's credentials (fsuid, fsgid, groups)
+//   and must not throw.
+// * `Drain(inode)` returns once every item queued for the inode before the
+//   call has completed (run or cancelled). It does not wait at all when
+//   nothing is queued.
+// * `Shutdown(kDrain)` lets queued work finish; `Shutdown(kCancel)` cancels
+//   it. Afterwards every Enqueue is cancelled at once. The destructor drains.
+// * Thread-safe. REQUIRES: `Shutdown` and the destructor are not called from
+//   a work item.
+
+#ifndef URINGFS_ENV_WRITE_SCHEDULER_H_
+#define URINGFS_ENV_WRITE_SCHEDULER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "env/wq/queue.h"
+#include "env/wq/task.h"
+#include "env/write_budget.h"
+#include "rocksdb/io_status.h"
+#include "uringfs/options.h"
+
+namespace uringfs {
+
+// One inode open for writing, shared by its handles and its queued work.
+struct OpenInode {
+  explicit OpenInode(wq::HashKey k) : key(k) {}
+  const wq::HashKey key;
+  FileBudget budget;
+  // Items queued and not completed yet. relaxed is enough: a handle reads it
+  // only to skip a drain, and its own earlier increments are program-ordered.
+  std::atomic<int64_t> queued{0};
+};
+
+// Monotonic counters of the write path (relaxed atomics: statistics only).
+struct WriteCounters {
+  std::atomic<uint64_t> appends_queued{0};  // Appends written behind.
+  std::atomic<uint64_t> appends_direct{0};  // Appends written by the caller.
+  std::atomic<uint64_t> bytes_queued{0};
+  std::atomic<uint64_t> bytes_direct{0};
+  std::atomic<uint64_t> drains{0};          // Barriers that had to wait.
+  std::atomic<uint64_t> write_errors{0};    // Failed queued operations.
+  std::atomic<uint64_t> cancelled{0};       // Items cancelled by shutdown.
+};
+
+class WriteScheduler final {
+ public:
+  explicit WriteScheduler(const UringFsOptions& options);
+  ~WriteScheduler();
+
+  WriteScheduler(const WriteScheduler&) = delete;
+  WriteScheduler& operator=(const WriteScheduler&) = delete;
+
+  // WriteScheduler::Attach()
+  //
+  // The `OpenInode` of the existing file `fname`, shared with every other
+  // handle of this file system open on the same inode. IOError if `fname`
+  // cannot be stat'ed.
+  rocksdb::IOStatus Attach(const std::string& fname,
+                           std::shared_ptr<OpenInode>* inode)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // WriteScheduler::Enqueue()
+  //
+  // See the contract.
+  void Enqueue(const std::shared_ptr<OpenInode>& inode, uint64_t bytes,
+               std::function<void(int)> work, std::function<void()> done);
+
+  // WriteScheduler::Drain()
+  //
+  // See the contract.
+  void Drain(const std::shared_ptr<OpenInode>& inode);
+
+  // WriteScheduler::DrainByName()
+  //
+  // `Drain` for the inode `fname` names, if this file system has it open
+  // for writing; otherwise (or if it cannot be stat'ed) returns at once.
+  void DrainByName(const std::string& fname) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // WriteScheduler::Shutdown()
+  //
+  // Idempotent; a later kCancel escalates an earlier kDrain.
+  void Shutdown(wq::ShutdownMode mode);
+
+  WriteCounters& counters() { return counters_; }
+  const WriteCounters& counters() const { return counters_; }
+  const WriteBudget& budget() const { return *budget_; }
+
+  // The process-wide queue's statistics (workers, credential switches).
+  static wq::QueueStats QueueStats();
+
+ private:
+  std::shared_ptr<OpenInode> Find(const wq::HashKey& key)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::shared_ptr<WriteBudget> budget_;
+  WriteCounters counters_;
+  const std::unique_ptr<wq::Task> task_;
+  absl::Mutex mu_;
+  std::unordered_map<wq::HashKey, std::weak_ptr<OpenInode>, wq::HashKeyHasher>
+      open_ ABSL_GUARDED_BY(mu_);
+  size_t sweep_at_ ABSL_GUARDED_BY(mu_) = 64;
+};
+
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_WRITE_SCHEDULER_H_
