@@ -12,17 +12,23 @@ namespace uringfs {
 
 class WriteState final {
  public:
-  // The first failure, or OK.
+  // The first failure, or OK. Lock-free while there is none.
   rocksdb::IOStatus error() const ABSL_LOCKS_EXCLUDED(mu_) {
+    if (!failed()) return rocksdb::IOStatus::OK();
     absl::MutexLock l(&mu_);
     return error_;
   }
-  bool failed() const ABSL_LOCKS_EXCLUDED(mu_) { return !error().ok(); }
+  bool failed() const {
+    // acquire: pairs with the release in Fail(), so error_ is complete.
+    return failed_.load(std::memory_order_acquire);
+  }
 
   // Records `s` unless an earlier failure is recorded already.
   void Fail(const rocksdb::IOStatus& s) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock l(&mu_);
-    if (error_.ok()) error_ = s;
+    if (!error_.ok()) return;
+    error_ = s;
+    failed_.store(true, std::memory_order_release);
   }
 
   void AddInflight() ABSL_LOCKS_EXCLUDED(mu_) {
@@ -42,6 +48,7 @@ class WriteState final {
 
  private:
   mutable absl::Mutex mu_;
+  std::atomic<bool> failed_{false};
   rocksdb::IOStatus error_ ABSL_GUARDED_BY(mu_);
   int64_t inflight_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -95,14 +102,14 @@ void UringWritableFile::Queue(const char* what, uint64_t bytes,
       [state] { state->DoneInflight(); });
 }
 
-rocksdb::IOStatus UringWritableFile::RunAfterQueued(
-    const char* what, bool quiesce,
-    const std::function<rocksdb::IOStatus()>& op) {
+template <typename Op>
+rocksdb::IOStatus UringWritableFile::RunAfterQueued(const char* what,
+                                                    bool quiesce, Op&& op) {
   scheduler_->Drain(inode_);
   if (quiesce) state_->WaitIdle();
   rocksdb::IOStatus e = state_->error();
   if (!e.ok()) return e;
-  rocksdb::IOStatus s = NoThrow(what, op);
+  rocksdb::IOStatus s = NoThrow(what, std::forward<Op>(op));
   if (!s.ok()) state_->Fail(s);
   return s;
 }

@@ -109,8 +109,8 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
              std::function<rocksdb::IOStatus()> op);
   // Runs `op` on this thread after the inode's queued work; `quiesce` also
   // waits until none of this handle's work is still running.
-  rocksdb::IOStatus RunAfterQueued(const char* what, bool quiesce,
-                                   const std::function<rocksdb::IOStatus()>& op);
+  template <typename Op>
+  rocksdb::IOStatus RunAfterQueued(const char* what, bool quiesce, Op&& op);
   // Queue() for write-behind files, RunAfterQueued() for the others.
   rocksdb::IOStatus Ordered(const char* what,
                             std::function<rocksdb::IOStatus()> op);

@@ -62,6 +62,9 @@ TEST(OptionsTest, PlainUriGivesUringFileSystemWithDefaults) {
   EXPECT_EQ(o->queue_depth, defaults.queue_depth);
   EXPECT_EQ(o->write_workers, defaults.write_workers);
   EXPECT_EQ(o->use_io_uring, defaults.use_io_uring);
+  EXPECT_EQ(o->write_behind, defaults.write_behind);
+  EXPECT_EQ(o->max_queued_bytes, defaults.max_queued_bytes);
+  EXPECT_EQ(o->max_queued_bytes_per_file, defaults.max_queued_bytes_per_file);
 }
 
 TEST(OptionsTest, BareNickNameIsAcceptedLikeTheUri) {
@@ -84,7 +87,10 @@ TEST(OptionsTest, UriQuerySetsEveryOption) {
 
 TEST(OptionsTest, EveryNumericOptionIsAcceptedAtItsBoundsAndRejectedPastThem) {
   for (const internal::OptionSpec& spec : internal::AllOptionSpecs()) {
-    if (spec.kind != internal::OptionSpec::Kind::kUint32) continue;
+    if (spec.kind != internal::OptionSpec::Kind::kUint32 &&
+        spec.kind != internal::OptionSpec::Kind::kUint64) {
+      continue;
+    }
     const std::string key = spec.name;
     for (uint64_t ok : {spec.min, spec.max}) {
       std::shared_ptr<FileSystem> fs;
@@ -125,6 +131,32 @@ TEST(OptionsTest, BooleanOptionAcceptsOnlyTrueFalseOneZero) {
     ExpectRejected(std::string("uringfs://?use_io_uring=") + bad,
                    {"use_io_uring", "true, false, 1 or 0"});
   }
+}
+
+TEST(OptionsTest, WriteBehindAcceptsFileClassListsAndNone) {
+  for (const char* good : {"sst", "blob", "sst,blob", "blob,sst", "none"}) {
+    std::shared_ptr<FileSystem> fs;
+    ASSERT_OK(Create(std::string("uringfs://?write_behind=") + good, &fs));
+    EXPECT_EQ(OptionsOf(fs)->write_behind, good);
+  }
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("id=UringFileSystem;write_behind=blob", &fs));
+  EXPECT_EQ(OptionsOf(fs)->write_behind, "blob");
+}
+
+TEST(OptionsTest, WriteBehindRejectsUnknownRepeatedOrMixedClasses) {
+  ExpectRejected("uringfs://?write_behind=wal", {"write_behind", "'wal'"});
+  ExpectRejected("uringfs://?write_behind=", {"write_behind"});
+  ExpectRejected("uringfs://?write_behind=sst,sst", {"write_behind", "repeated"});
+  ExpectRejected("uringfs://?write_behind=sst,", {"write_behind"});
+  ExpectRejected("uringfs://?write_behind=none,sst", {"write_behind", "none"});
+  ExpectRejected("uringfs://?write_behind=SST", {"write_behind", "sst and blob"});
+  UringFsOptions o;
+  o.write_behind = "log";
+  std::shared_ptr<FileSystem> fs;
+  Status s = NewUringFileSystem(o, &fs);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(fs, nullptr);
 }
 
 TEST(OptionsTest, UnknownKeyIsRejectedNamingItInBothSyntaxes) {
@@ -174,7 +206,10 @@ TEST(OptionsTest, UriAsIdInOptionsStringIsAccepted) {
 TEST(OptionsTest, OptionStringRoundTripsThroughConfigureFromString) {
   std::shared_ptr<FileSystem> fs;
   ASSERT_OK(Create(
-      "uringfs://?queue_depth=33&write_workers=5&use_io_uring=false", &fs));
+      "uringfs://?queue_depth=33&write_workers=5&use_io_uring=false"
+      "&write_behind=blob&max_queued_bytes=1048576"
+      "&max_queued_bytes_per_file=65536",
+      &fs));
   ConfigOptions cfg;
   std::string text;
   ASSERT_OK(fs->GetOptionString(cfg, &text));
@@ -190,6 +225,9 @@ TEST(OptionsTest, OptionStringRoundTripsThroughConfigureFromString) {
   EXPECT_EQ(OptionsOf(copy)->queue_depth, 33u);
   EXPECT_EQ(OptionsOf(copy)->write_workers, 5u);
   EXPECT_FALSE(OptionsOf(copy)->use_io_uring);
+  EXPECT_EQ(OptionsOf(copy)->write_behind, "blob");
+  EXPECT_EQ(OptionsOf(copy)->max_queued_bytes, 1048576u);
+  EXPECT_EQ(OptionsOf(copy)->max_queued_bytes_per_file, 65536u);
 }
 
 TEST(OptionsTest, NewUringFileSystemRejectsOutOfRangeStructFields) {
