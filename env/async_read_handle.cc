@@ -50,7 +50,8 @@ rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
                                  const uring::ReadTarget& target,
                                  std::shared_ptr<const SharedFd> fd,
                                  const std::string& path,
-                                 uring::ReadEngine* engine, AsyncCallback cb,
+                                 uring::ReadEngine* engine, uint64_t owner,
+                                 AsyncCallback cb,
                                  void* cb_arg, void** io_handle,
                                  rocksdb::IOHandleDeleter* del_fn) {
   *io_handle = nullptr;
@@ -65,6 +66,7 @@ rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
   h->fd = std::move(fd);
   h->target = target;
   h->op = MakeReadOp(req.offset, req.len, req.scratch);
+  h->owner = owner;
   h->reader = engine->async_reader();
   if (h->reader != nullptr) {
     h->reader->Submit(h.get());

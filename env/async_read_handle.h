@@ -43,12 +43,14 @@ using AsyncCallback =
 // Checks `req` (see `CheckReadRequest`), starts reading it from `target` and
 // stores the handle and its deleter. `req.scratch` must stay valid until the
 // callback ran or the handle was aborted or deleted. The handle keeps `fd`
-// (which owns `target.fd`) open until it is deleted.
+// (which owns `target.fd`) open until it is deleted. The read belongs to
+// the task `owner` (uring::AsyncReader::CancelOwned).
 rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
                                  const uring::ReadTarget& target,
                                  std::shared_ptr<const SharedFd> fd,
                                  const std::string& path,
-                                 uring::ReadEngine* engine, AsyncCallback cb,
+                                 uring::ReadEngine* engine, uint64_t owner,
+                                 AsyncCallback cb,
                                  void* cb_arg, void** io_handle,
                                  rocksdb::IOHandleDeleter* del_fn);
 

@@ -18,12 +18,14 @@ namespace uringfs {
 UringRandomAccessFile::UringRandomAccessFile(
     std::string path, std::shared_ptr<SharedFd> fd, uring::ReadTarget target,
     std::shared_ptr<uring::ReadEngine> engine,
-    std::shared_ptr<RocksReadCounters> counters)
+    std::shared_ptr<RocksReadCounters> counters,
+    std::shared_ptr<const FsTasks> tasks)
     : path_(std::move(path)),
       fd_(std::move(fd)),
       target_(target),
       engine_(std::move(engine)),
-      counters_(std::move(counters)) {}
+      counters_(std::move(counters)),
+      tasks_(std::move(tasks)) {}
 
 rocksdb::IOStatus UringRandomAccessFile::Read(
     uint64_t offset, size_t n, const rocksdb::IOOptions& /*options*/,
@@ -79,7 +81,12 @@ rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs ReadAsync", [&] {
     counters_->async_reads.fetch_add(1, std::memory_order_relaxed);
-    return StartAsyncRead(req, target_, fd_, path_, engine_.get(),
+    const FsTask* task = tasks_->Current();
+    if (task->is_shut_down()) {
+      *io_handle = nullptr;
+      return IOErrorFromErrno("ReadAsync (task shut down)", path_, ECANCELED);
+    }
+    return StartAsyncRead(req, target_, fd_, path_, engine_.get(), task->id(),
                           std::move(cb), cb_arg, io_handle, del_fn);
   });
 }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "env/fs_tasks.h"
 #include "env/open_for_read.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
@@ -46,7 +47,8 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
   UringRandomAccessFile(std::string path, std::shared_ptr<SharedFd> fd,
                         uring::ReadTarget target,
                         std::shared_ptr<uring::ReadEngine> engine,
-                        std::shared_ptr<RocksReadCounters> counters);
+                        std::shared_ptr<RocksReadCounters> counters,
+                        std::shared_ptr<const FsTasks> tasks);
   UringRandomAccessFile(const UringRandomAccessFile&) = delete;
   UringRandomAccessFile& operator=(const UringRandomAccessFile&) = delete;
   ~UringRandomAccessFile() override = default;
@@ -79,6 +81,7 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
   const uring::ReadTarget target_;                   // Immutable.
   const std::shared_ptr<uring::ReadEngine> engine_;  // Thread-safe.
   const std::shared_ptr<RocksReadCounters> counters_;
+  const std::shared_ptr<const FsTasks> tasks_;  // Whose async reads.
 };
 
 }  // namespace uringfs

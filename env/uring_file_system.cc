@@ -9,6 +9,8 @@
 
 #include "env/async_read_handle.h"
 #include "env/file_class.h"
+#include "env/counter.h"
+#include "env/io_error.h"
 #include "env/io_guard.h"
 #include "env/open_for_read.h"
 #include "env/random_rw_file.h"
@@ -31,9 +33,6 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
   va_end(ap);
 }
 
-uint64_t Get(const std::atomic<uint64_t>& a) {
-  return a.load(std::memory_order_relaxed);  // Statistics only.
-}
 
 void CollectWriteStats(const WriteScheduler& w, UringFsStats* s) {
   const WriteCounters& c = w.counters();
@@ -52,6 +51,11 @@ void CollectWriteStats(const WriteScheduler& w, UringFsStats* s) {
   const wq::QueueStats q = WriteScheduler::QueueStats();
   s->write_workers = static_cast<uint64_t>(q.bound.workers);
   s->creds_switches = q.creds_switches;
+  const CancelCounters& cc = w.tasks()->home().counters();
+  s->cancels_cancelled = Get(cc.cancelled);
+  s->cancels_running = Get(cc.running);
+  s->cancels_not_found = Get(cc.not_found);
+  s->async_reads_cancelled = Get(cc.reads_cancelled);
 }
 
 // The counters of `rc`, of engine `e` and of write scheduler `w` (either may
@@ -108,7 +112,7 @@ UringFileSystem::~UringFileSystem() {
     absl::MutexLock l(&mu_);
     w = writes_;
   }
-  if (w != nullptr) w->Shutdown(wq::ShutdownMode::kDrain);
+  if (w != nullptr) w->Shutdown(ShutdownMode::kDrain);
 }
 
 void UringFileSystem::StartLocked() const {
@@ -116,6 +120,13 @@ void UringFileSystem::StartLocked() const {
   engine_ = std::make_shared<uring::ReadEngine>(options_.use_io_uring,
                                                 options_.queue_depth, faults_);
   writes_ = std::make_shared<WriteScheduler>(options_);
+  std::weak_ptr<uring::ReadEngine> engine = engine_;
+  writes_->tasks()->home().SetReadCanceller([engine](uint64_t task_id) {
+    std::shared_ptr<uring::ReadEngine> e = engine.lock();
+    std::shared_ptr<uring::AsyncReader> r =
+        e == nullptr ? nullptr : e->existing_async_reader();
+    return r == nullptr ? size_t{0} : r->CancelOwned(task_id);
+  });
   // Validated when the options were set.
   internal::ParseFileClasses(options_.write_behind, &write_behind_bits_)
       .PermitUncheckedError();
@@ -160,11 +171,19 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
                                                       unused);
 }
 
+rocksdb::IOStatus UringFileSystem::CheckOpen(const std::string& fname) const {
+  if (!writes()->tasks()->shut_down()) return rocksdb::IOStatus::OK();
+  return IOErrorFromErrno("open (uringfs file system shut down)", fname,
+                          ECANCELED);
+}
+
 rocksdb::IOStatus UringFileSystem::NewRandomAccessFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
     rocksdb::IODebugContext* dbg) {
   result->reset();
+  rocksdb::IOStatus open = CheckOpen(fname);
+  if (!open.ok()) return open;
   if (file_opts.use_mmap_reads && !file_opts.use_direct_reads) {
     return target()->NewRandomAccessFile(fname, file_opts, result, dbg);
   }
@@ -175,7 +194,8 @@ rocksdb::IOStatus UringFileSystem::NewRandomAccessFile(
     rocksdb::IOStatus s =
         OpenForRead(fname, file_opts.use_direct_reads, "random read", &t, &fd);
     if (s.ok()) {
-      result->reset(new UringRandomAccessFile(fname, fd, t, e, counters_));
+      result->reset(new UringRandomAccessFile(fname, fd, t, e, counters_,
+                                              writes()->tasks()));
     }
     return s;
   });
@@ -186,6 +206,8 @@ rocksdb::IOStatus UringFileSystem::NewSequentialFile(
     std::unique_ptr<rocksdb::FSSequentialFile>* result,
     rocksdb::IODebugContext* /*dbg*/) {
   result->reset();
+  rocksdb::IOStatus open = CheckOpen(fname);
+  if (!open.ok()) return open;
   return NoThrow("uringfs NewSequentialFile", [&] {
     std::shared_ptr<uring::ReadEngine> e = engine();
     uring::ReadTarget t;
@@ -220,8 +242,9 @@ rocksdb::IOStatus UringFileSystem::NewWritableFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s =
-      target()->NewWritableFile(fname, file_opts, result, dbg);
+  rocksdb::IOStatus s = CheckOpen(fname);
+  if (!s.ok()) return s;
+  s = target()->NewWritableFile(fname, file_opts, result, dbg);
   return s.ok() ? WrapWritable(fname, file_opts, result) : s;
 }
 
@@ -229,8 +252,9 @@ rocksdb::IOStatus UringFileSystem::ReopenWritableFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s =
-      target()->ReopenWritableFile(fname, file_opts, result, dbg);
+  rocksdb::IOStatus s = CheckOpen(fname);
+  if (!s.ok()) return s;
+  s = target()->ReopenWritableFile(fname, file_opts, result, dbg);
   return s.ok() ? WrapWritable(fname, file_opts, result) : s;
 }
 
@@ -239,9 +263,10 @@ rocksdb::IOStatus UringFileSystem::ReuseWritableFile(
     const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s = CheckOpen(fname);
+  if (!s.ok()) return s;
   writes()->DrainByName(old_fname);
-  rocksdb::IOStatus s =
-      target()->ReuseWritableFile(fname, old_fname, file_opts, result, dbg);
+  s = target()->ReuseWritableFile(fname, old_fname, file_opts, result, dbg);
   return s.ok() ? WrapWritable(fname, file_opts, result) : s;
 }
 
@@ -249,8 +274,9 @@ rocksdb::IOStatus UringFileSystem::NewRandomRWFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSRandomRWFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s =
-      target()->NewRandomRWFile(fname, file_opts, result, dbg);
+  rocksdb::IOStatus s = CheckOpen(fname);
+  if (!s.ok()) return s;
+  s = target()->NewRandomRWFile(fname, file_opts, result, dbg);
   if (!s.ok()) return s;
   return NoThrow("uringfs NewRandomRWFile", [&] {
     std::shared_ptr<WriteScheduler> w = writes();
@@ -348,6 +374,10 @@ std::string UringFsStats::ToString() const {
       {"writes_cancelled", writes_cancelled},
       {"write_workers", write_workers},
       {"creds_switches", creds_switches},
+      {"cancels_cancelled", cancels_cancelled},
+      {"cancels_running", cancels_running},
+      {"cancels_not_found", cancels_not_found},
+      {"async_reads_cancelled", async_reads_cancelled},
   };
   char avg[96];
   std::snprintf(avg, sizeof(avg),
@@ -371,6 +401,50 @@ rocksdb::Status GetUringFsStats(const rocksdb::FileSystem& fs,
   }
   *stats = uring_fs->GetStats();
   return rocksdb::Status::OK();
+}
+
+namespace {
+
+// The write scheduler of `fs`, or InvalidArgument if it is not uringfs.
+rocksdb::Status SchedulerOf(rocksdb::FileSystem& fs,
+                            std::shared_ptr<WriteScheduler>* w) {
+  auto* uring_fs = fs.CheckedCast<UringFileSystem>();
+  if (uring_fs == nullptr) {
+    return rocksdb::Status::InvalidArgument(
+        std::string("uringfs: not a uringfs file system: ") + fs.Name());
+  }
+  *w = uring_fs->scheduler();
+  return rocksdb::Status::OK();
+}
+
+}  // namespace
+
+rocksdb::Status NewIoTask(rocksdb::FileSystem& fs,
+                          std::shared_ptr<IoTask>* task) {
+  std::shared_ptr<WriteScheduler> w;
+  rocksdb::Status s = SchedulerOf(fs, &w);
+  if (!s.ok()) return s;
+  *task = w->tasks()->NewTask();
+  if (*task == nullptr) {
+    return rocksdb::Status::Aborted("uringfs: the file system is shut down");
+  }
+  return rocksdb::Status::OK();
+}
+
+rocksdb::Status DefaultIoTask(rocksdb::FileSystem& fs,
+                              std::shared_ptr<IoTask>* task) {
+  std::shared_ptr<WriteScheduler> w;
+  rocksdb::Status s = SchedulerOf(fs, &w);
+  if (s.ok()) *task = w->tasks()->default_task();
+  return s;
+}
+
+rocksdb::Status ShutdownUringFileSystem(rocksdb::FileSystem& fs,
+                                        ShutdownMode mode) {
+  std::shared_ptr<WriteScheduler> w;
+  rocksdb::Status s = SchedulerOf(fs, &w);
+  if (s.ok()) w->Shutdown(mode);
+  return s;
 }
 
 rocksdb::Status ValidateUringFsOptions(const UringFsOptions& options) {

@@ -45,6 +45,7 @@
 #include "rocksdb/file_system.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
+#include "uringfs/task.h"
 
 namespace uringfs {
 
@@ -109,6 +110,9 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
                               std::shared_ptr<rocksdb::Logger>* result,
                               rocksdb::IODebugContext* dbg) override;
 
+  // The write scheduler and tasks (builds them, like opening a file).
+  std::shared_ptr<WriteScheduler> scheduler() const { return writes(); }
+
   // A snapshot of the counters (see uringfs/stats.h).
   UringFsStats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -129,6 +133,9 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   std::shared_ptr<WriteScheduler> writes(uint32_t* behind_bits = nullptr) const
       ABSL_LOCKS_EXCLUDED(mu_);
   void StartLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // OK, or Aborted naming `fname` once the file system is shut down.
+  rocksdb::IOStatus CheckOpen(const std::string& fname) const;
 
   // Wraps the base's freshly opened `*result` for `fname`.
   rocksdb::IOStatus WrapWritable(

@@ -5,6 +5,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "env/counter.h"
 #include "env/io_error.h"
 #include "env/io_guard.h"
 
@@ -53,14 +54,6 @@ class WriteState final {
   int64_t inflight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-namespace {
-
-void Count(std::atomic<uint64_t>& counter, uint64_t n = 1) {
-  counter.fetch_add(n, std::memory_order_relaxed);  // Statistics only.
-}
-
-}  // namespace
-
 UringWritableFile::UringWritableFile(
     std::string fname, std::unique_ptr<rocksdb::FSWritableFile> base,
     std::shared_ptr<OpenInode> inode, std::shared_ptr<WriteScheduler> scheduler,
@@ -95,7 +88,7 @@ void UringWritableFile::Queue(const char* what, uint64_t bytes,
         if (state->failed()) return;  // Never write past a failure.
         rocksdb::IOStatus s = NoThrow(what, op);
         if (!s.ok()) {
-          Count(scheduler->counters().write_errors);
+          Bump(scheduler->counters().write_errors);
           state->Fail(s);
         }
       },
@@ -137,6 +130,12 @@ rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
       std::to_string(offset) + ")");
 }
 
+rocksdb::IOStatus UringWritableFile::RefuseShutDown(const char* what) {
+  state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)",
+                                fname_, ECANCELED));
+  return state_->error();
+}
+
 rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
                                             const rocksdb::IOOptions& options,
                                             rocksdb::IODebugContext* dbg) {
@@ -149,13 +148,14 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
   if (!write_behind_) {
     rocksdb::IOStatus s = CheckDirectIo(data, 0);
     if (!s.ok()) return s;
-    Count(scheduler_->counters().appends_direct);
-    Count(scheduler_->counters().bytes_direct, data.size());
+    if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
+    Bump(scheduler_->counters().appends_direct);
+    Bump(scheduler_->counters().bytes_direct, data.size());
     return RunAfterQueued("append", false,
                           [&] { return base_->Append(data, options, dbg); });
   }
-  Count(scheduler_->counters().appends_queued);
-  Count(scheduler_->counters().bytes_queued, data.size());
+  Bump(scheduler_->counters().appends_queued);
+  Bump(scheduler_->counters().bytes_queued, data.size());
   size_.fetch_add(data.size(), std::memory_order_relaxed);
   rocksdb::FSWritableFile* base = base_.get();
   Queue("append", data.size(),
@@ -170,8 +170,11 @@ rocksdb::IOStatus UringWritableFile::PositionedAppend(
     const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = CheckDirectIo(data, offset);
   if (!s.ok()) return s;
-  Count(scheduler_->counters().appends_direct);
-  Count(scheduler_->counters().bytes_direct, data.size());
+  if (scheduler_->CurrentTaskShutDown()) {
+    return RefuseShutDown("positioned append");
+  }
+  Bump(scheduler_->counters().appends_direct);
+  Bump(scheduler_->counters().bytes_direct, data.size());
   s = RunAfterQueued("positioned append", true, [&] {
     return base_->PositionedAppend(data, offset, options, dbg);
   });

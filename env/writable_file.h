@@ -114,6 +114,8 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   // Queue() for write-behind files, RunAfterQueued() for the others.
   rocksdb::IOStatus Ordered(const char* what,
                             std::function<rocksdb::IOStatus()> op);
+  // Fails the file: its task is shut down and `what` was not done.
+  rocksdb::IOStatus RefuseShutDown(const char* what);
   rocksdb::IOStatus CheckDirectIo(const rocksdb::Slice& data,
                                   uint64_t offset) const;
   // Sync or Fsync (`full`), see the header comment.

@@ -89,11 +89,11 @@ bool KeyOf(const std::string& fname, wq::HashKey* key) {
 WriteScheduler::WriteScheduler(const UringFsOptions& options)
     : budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
                                             options.max_queued_bytes_per_file)),
-      task_(ProcessQueue().NewTask()) {
+      tasks_(std::make_shared<FsTasks>(&ProcessQueue())) {
   RaiseWorkerLimit(static_cast<int>(options.write_workers));
 }
 
-WriteScheduler::~WriteScheduler() { Shutdown(wq::ShutdownMode::kDrain); }
+WriteScheduler::~WriteScheduler() { Shutdown(ShutdownMode::kDrain); }
 
 rocksdb::IOStatus WriteScheduler::Attach(const std::string& fname,
                                          std::shared_ptr<OpenInode>* inode) {
@@ -128,8 +128,8 @@ void WriteScheduler::Enqueue(const std::shared_ptr<OpenInode>& inode,
                              std::function<void()> done) {
   if (bytes > 0) budget_->Acquire(&inode->budget, bytes);
   inode->queued.fetch_add(1, std::memory_order_relaxed);
-  task_->Enqueue(new QueuedOp(this, inode, bytes, std::move(work),
-                              std::move(done), budget_.get()));
+  tasks_->Current()->work().Enqueue(new QueuedOp(
+      this, inode, bytes, std::move(work), std::move(done), budget_.get()));
 }
 
 void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
@@ -145,8 +145,6 @@ void WriteScheduler::DrainByName(const std::string& fname) {
   if (!KeyOf(fname, &key)) return;
   if (std::shared_ptr<OpenInode> inode = Find(key)) Drain(inode);
 }
-
-void WriteScheduler::Shutdown(wq::ShutdownMode mode) { task_->Shutdown(mode); }
 
 wq::QueueStats WriteScheduler::QueueStats() {
   return ProcessQueue().GetStats();

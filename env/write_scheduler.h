@@ -3,9 +3,10 @@
 // -----------------------------------------------------------------------------
 //
 // `WriteScheduler` is what one uringfs file system uses to run file work on
-// the process-wide worker queue (env/wq): it owns the file system's task (its
-// cancellation scope), its write budget and its write counters, and it knows
-// which inodes the file system has open for writing.
+// the process-wide worker queue (env/wq): it owns the file system's tasks
+// (env/fs_tasks.h; work goes to the calling thread's current task), its
+// write budget and its write counters, and it knows which inodes the file
+// system has open for writing.
 //
 // Contract
 //
@@ -23,8 +24,9 @@
 // * `Drain(inode)` returns once every item queued for the inode before the
 //   call has completed (run or cancelled). It does not wait at all when
 //   nothing is queued.
-// * `Shutdown(kDrain)` lets queued work finish; `Shutdown(kCancel)` cancels
-//   it. Afterwards every Enqueue is cancelled at once. The destructor drains.
+// * Work goes to the calling thread's current task; once that task is shut
+//   down, Enqueue cancels at once. `Shutdown` shuts every task of the file
+//   system down (see uringfs/task.h); the destructor does so with kDrain.
 // * Thread-safe. REQUIRES: `Shutdown` and the destructor are not called from
 //   a work item.
 
@@ -40,6 +42,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "env/fs_tasks.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
 #include "env/write_budget.h"
@@ -106,8 +109,14 @@ class WriteScheduler final {
   // WriteScheduler::Shutdown()
   //
   // Idempotent; a later kCancel escalates an earlier kDrain.
-  void Shutdown(wq::ShutdownMode mode);
+  void Shutdown(ShutdownMode mode) { tasks_->Shutdown(mode); }
 
+  // True when the calling thread's current task is shut down.
+  bool CurrentTaskShutDown() const {
+    return tasks_->Current()->is_shut_down();
+  }
+
+  const std::shared_ptr<FsTasks>& tasks() const { return tasks_; }
   WriteCounters& counters() { return counters_; }
   const WriteCounters& counters() const { return counters_; }
   const WriteBudget& budget() const { return *budget_; }
@@ -121,7 +130,7 @@ class WriteScheduler final {
 
   const std::shared_ptr<WriteBudget> budget_;
   WriteCounters counters_;
-  const std::unique_ptr<wq::Task> task_;
+  const std::shared_ptr<FsTasks> tasks_;
   absl::Mutex mu_;
   std::unordered_map<wq::HashKey, std::weak_ptr<OpenInode>, wq::HashKeyHasher>
       open_ ABSL_GUARDED_BY(mu_);

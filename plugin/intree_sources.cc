@@ -8,6 +8,7 @@
 
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
+#include "env/fs_tasks.cc"
 #include "env/io_error.cc"
 #include "env/open_for_read.cc"
 #include "env/option_table.cc"

@@ -55,26 +55,85 @@ bool AsyncReader::SubmitLocked(AsyncRead* read) {
   ::io_uring_sqe_set_data(sqe, read);
   op.in_flight = true;
   ++in_kernel_;
+  Link(read);
   // A refused submission (EAGAIN/EBUSY) leaves the entry queued; WaitUntil
   // submits leftovers before anyone waits for completions.
   ::io_uring_submit(ring_->get());
   return true;
 }
 
+void AsyncReader::Link(AsyncRead* read) {
+  if (read->live) return;
+  read->live = true;
+  read->prev_live = nullptr;
+  read->next_live = live_;
+  if (live_ != nullptr) live_->prev_live = read;
+  live_ = read;
+}
+
+void AsyncReader::Unlink(AsyncRead* read) {
+  if (!read->live) return;
+  read->live = false;
+  if (read->prev_live != nullptr) {
+    read->prev_live->next_live = read->next_live;
+  } else {
+    live_ = read->next_live;
+  }
+  if (read->next_live != nullptr) read->next_live->prev_live = read->prev_live;
+  read->prev_live = read->next_live = nullptr;
+}
+
+bool AsyncReader::PrepCancel(AsyncRead* read) {
+  io_uring_sqe* sqe = can_cancel_ ? ::io_uring_get_sqe(ring_->get()) : nullptr;
+  if (sqe == nullptr) return false;  // Then the completion is waited for.
+  ::io_uring_prep_cancel(sqe, read, 0);
+  ::io_uring_sqe_set_data(sqe, nullptr);
+  ++cancels_sent_;
+  return true;
+}
+
 void AsyncReader::OnCompletion(AsyncRead* read, int res) {
   read->op.in_flight = false;
   --in_kernel_;
+  Unlink(read);
   if (read->state == AsyncRead::State::kAborting) {
     read->state = AsyncRead::State::kAborted;  // The buffer is free again.
     return;
   }
-  if (ApplyResult(read->target, res, faults_.get(), &read->op)) {
-    if (SubmitLocked(read)) return;
-    PreadToEnd(read->target, faults_.get(), &read->op);  // No room: finish here.
+  const bool cancelled = read->cancel_requested && res == -ECANCELED;
+  if (!cancelled && ApplyResult(read->target, res, faults_.get(), &read->op)) {
+    if (read->cancel_requested) {  // Do not read on; report it cancelled.
+      read->op.error = ECANCELED;
+      read->op.finished = true;
+    } else if (SubmitLocked(read)) {
+      return;
+    } else {
+      PreadToEnd(read->target, faults_.get(), &read->op);  // No room.
+    }
+  } else if (cancelled) {
+    read->op.error = ECANCELED;
+    read->op.finished = true;
   } else if (RescueWithPread(read->target, faults_.get(), &read->op)) {
     ++rescued_;
   }
   read->state = AsyncRead::State::kCompleted;
+}
+
+size_t AsyncReader::CancelOwned(uint64_t owner) {
+  absl::MutexLock l(&mu_);
+  size_t asked = 0;
+  bool sent = false;
+  for (AsyncRead* read = live_; read != nullptr; read = read->next_live) {
+    if (read->state != AsyncRead::State::kInFlight || read->cancel_requested ||
+        (owner != 0 && read->owner != owner)) {
+      continue;
+    }
+    read->cancel_requested = true;
+    ++asked;
+    sent = PrepCancel(read) || sent;
+  }
+  if (sent) ::io_uring_submit(ring_->get());
+  return asked;
 }
 
 void AsyncReader::ReapLocked() {
@@ -165,14 +224,8 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
       read->state = State::kAborted;  // Done, but never reported.
     } else if (read->state == State::kInFlight) {
       read->state = State::kAborting;
-      io_uring_sqe* sqe =
-          can_cancel_ ? ::io_uring_get_sqe(ring_->get()) : nullptr;
-      if (sqe != nullptr) {  // Without one, just wait for the completion.
-        ::io_uring_prep_cancel(sqe, read, 0);
-        ::io_uring_sqe_set_data(sqe, nullptr);
-        ++cancels_sent_;
-        cancels = true;
-      }
+      // A read already asked to stop by CancelOwned needs no second cancel.
+      if (!read->cancel_requested) cancels = PrepCancel(read) || cancels;
     }
   }
   if (cancels) ::io_uring_submit(ring_->get());

@@ -59,8 +59,13 @@ struct AsyncRead {
 
   ReadTarget target;
   ReadOp op;
+  uint64_t owner = 0;  // The task it belongs to (CancelOwned); immutable.
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
+  bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
+  AsyncRead* prev_live = nullptr;  // The reader's list of reads in the
+  AsyncRead* next_live = nullptr;  // kernel (intrusive: no allocation).
+  bool live = false;
 };
 
 class AsyncReader final {
@@ -100,6 +105,15 @@ class AsyncReader final {
   // buffers. Reported reads are left alone.
   void Abort(AsyncRead* const* reads, size_t n) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // AsyncReader::CancelOwned()
+  //
+  // Asks the kernel to cancel every read of `owner` (every read if 0) that
+  // is in flight, without waiting. Such a read still completes and is
+  // reported once (by Poll) — with its data if it finished first, otherwise
+  // failed with ECANCELED — unless it is aborted. Returns how many reads were
+  // asked to stop.
+  size_t CancelOwned(uint64_t owner) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Reads handed to the kernel, completed at submission with pread, and
   // cancellations sent. Monotonic.
   uint64_t submitted() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -119,6 +133,10 @@ class AsyncReader final {
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCompletion(AsyncRead* read, int res)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Link(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unlink(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues an IORING_OP_ASYNC_CANCEL for `read`; false if there is none.
+  bool PrepCancel(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reaps until `done(reads, n)` holds, as reaper or as a sleeper.
   template <typename Pred>
   void WaitUntil(Pred done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -130,6 +148,7 @@ class AsyncReader final {
   absl::CondVar reaped_;              // Signalled after each reaper round.
   bool reaping_ ABSL_GUARDED_BY(mu_) = false;
   unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
+  AsyncRead* live_ ABSL_GUARDED_BY(mu_) = nullptr;  // Reads in the kernel.
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;

@@ -69,6 +69,13 @@ struct UringFsStats {
   uint64_t write_workers = 0;        // Worker threads of the process pool.
   uint64_t creds_switches = 0;       // Process-wide credential switches.
 
+  // Task cancellations (uringfs/task.h), by outcome, and the asynchronous
+  // reads they (or a shutdown) asked the kernel to stop.
+  uint64_t cancels_cancelled = 0;
+  uint64_t cancels_running = 0;
+  uint64_t cancels_not_found = 0;
+  uint64_t async_reads_cancelled = 0;
+
   // Requests per MultiRead call: the queue depth uringfs could reach.
   double AverageRequestsPerMultiRead() const {
     return multi_reads == 0 ? 0.0

@@ -1,0 +1,113 @@
+#include "env/fs_tasks.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "env/counter.h"
+
+namespace uringfs {
+namespace {
+
+thread_local const IoTaskScope* tls_innermost = nullptr;
+
+
+}  // namespace
+
+IoTaskScope::IoTaskScope(std::shared_ptr<IoTask> task)
+    : task_(std::move(task)), outer_(tls_innermost) {
+  tls_innermost = this;
+}
+
+IoTaskScope::~IoTaskScope() { tls_innermost = outer_; }
+
+const IoTaskScope* IoTaskScope::Innermost() { return tls_innermost; }
+
+void TaskHome::SetReadCanceller(ReadCanceller canceller) {
+  absl::MutexLock l(&mu_);
+  canceller_ = std::move(canceller);
+}
+
+size_t TaskHome::CancelReads(uint64_t task_id) const {
+  ReadCanceller canceller;
+  {
+    absl::MutexLock l(&mu_);
+    canceller = canceller_;
+  }
+  return canceller ? canceller(task_id) : 0;
+}
+
+FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
+    : home_(std::move(home)), task_(std::move(task)) {}
+
+FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
+
+void FsTask::CancelReads() {
+  Bump(home_->counters().reads_cancelled, home_->CancelReads(id()));
+}
+
+CancelOutcome FsTask::Cancel() {
+  const wq::CancelResult r =
+      task_->Cancel([](const wq::WorkItem&) { return true; }, /*all=*/true);
+  CancelReads();
+  switch (r) {
+    case wq::CancelResult::kCancelled:
+      Bump(home_->counters().cancelled);
+      return CancelOutcome::kCancelled;
+    case wq::CancelResult::kRunning:
+      Bump(home_->counters().running);
+      return CancelOutcome::kRunning;
+    case wq::CancelResult::kNotFound:
+      break;
+  }
+  Bump(home_->counters().not_found);
+  return CancelOutcome::kNotFound;
+}
+
+void FsTask::Shutdown(ShutdownMode mode) {
+  shut_down_.store(true, std::memory_order_release);
+  CancelReads();
+  task_->Shutdown(mode == ShutdownMode::kCancel ? wq::ShutdownMode::kCancel
+                                                : wq::ShutdownMode::kDrain);
+}
+
+FsTasks::FsTasks(wq::Queue* queue)
+    : queue_(queue),
+      home_(std::make_shared<TaskHome>()),
+      default_(std::make_shared<FsTask>(home_, queue->NewTask())) {}
+
+std::shared_ptr<FsTask> FsTasks::NewTask() {
+  if (shut_down()) return nullptr;
+  auto task = std::make_shared<FsTask>(home_, queue_->NewTask());
+  absl::MutexLock l(&mu_);
+  opened_.erase(std::remove_if(opened_.begin(), opened_.end(),
+                               [](const std::weak_ptr<FsTask>& t) {
+                                 return t.expired();
+                               }),
+                opened_.end());
+  opened_.push_back(task);
+  return task;
+}
+
+FsTask* FsTasks::Current() const {
+  for (const IoTaskScope* s = IoTaskScope::Innermost(); s != nullptr;
+       s = s->outer()) {
+    auto* task = static_cast<FsTask*>(s->task().get());  // The only IoTask.
+    if (task != nullptr && task->home() == home_.get()) return task;
+  }
+  return default_.get();
+}
+
+void FsTasks::Shutdown(ShutdownMode mode) {
+  shut_down_.store(true, std::memory_order_release);
+  std::vector<std::shared_ptr<FsTask>> live;
+  {
+    absl::MutexLock l(&mu_);
+    for (const std::weak_ptr<FsTask>& t : opened_) {
+      if (std::shared_ptr<FsTask> task = t.lock()) live.push_back(task);
+    }
+  }
+  for (const std::shared_ptr<FsTask>& task : live) task->Shutdown(mode);
+  default_->Shutdown(mode);
+}
+
+}  // namespace uringfs

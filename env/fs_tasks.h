@@ -1,0 +1,127 @@
+// -----------------------------------------------------------------------------
+// env/fs_tasks.h
+// -----------------------------------------------------------------------------
+//
+// `FsTasks` is the set of tasks (include/uringfs/task.h) of one uringfs file
+// system: its default task and the ones opened on it, each an `FsTask` over
+// a `wq::Task` of the process-wide worker queue. It answers "which task does
+// the I/O this thread issues now belong to" (`Current`), and shuts the whole
+// file system down.
+//
+// Asynchronous reads live in the read engine, not in the worker queue; the
+// file system installs a `ReadCanceller` that cancels the in-flight reads of
+// a task (by id) so that Cancel and Shutdown cover them too.
+//
+// Thread-safety: safe for concurrent use.
+
+#ifndef URINGFS_ENV_FS_TASKS_H_
+#define URINGFS_ENV_FS_TASKS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "env/wq/queue.h"
+#include "env/wq/task.h"
+#include "uringfs/task.h"
+
+namespace uringfs {
+
+// Cancels the in-flight asynchronous reads of the task with this id; returns
+// how many it asked to stop.
+using ReadCanceller = std::function<size_t(uint64_t task_id)>;
+
+// Monotonic counters (relaxed atomics: statistics only).
+struct CancelCounters {
+  std::atomic<uint64_t> cancelled{0};   // Cancel() outcomes.
+  std::atomic<uint64_t> running{0};
+  std::atomic<uint64_t> not_found{0};
+  std::atomic<uint64_t> reads_cancelled{0};  // Async reads asked to stop.
+};
+
+// What a file system's tasks share, and may outlive the file system: the
+// counters and the read canceller.
+class TaskHome final {
+ public:
+  void SetReadCanceller(ReadCanceller canceller) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t CancelReads(uint64_t task_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  CancelCounters& counters() { return counters_; }
+  const CancelCounters& counters() const { return counters_; }
+
+ private:
+  CancelCounters counters_;
+  mutable absl::Mutex mu_;
+  ReadCanceller canceller_ ABSL_GUARDED_BY(mu_);
+};
+
+class FsTask final : public IoTask {
+ public:
+  FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task);
+  ~FsTask() override;
+
+  uint64_t id() const override { return task_->owner(); }
+  CancelOutcome Cancel() override;
+  void Shutdown(ShutdownMode mode) override;
+  bool is_shut_down() const override {
+    return shut_down_.load(std::memory_order_acquire);
+  }
+
+  wq::Task& work() { return *task_; }
+  const TaskHome* home() const { return home_.get(); }
+
+ private:
+  void CancelReads();
+
+  const std::shared_ptr<TaskHome> home_;
+  const std::unique_ptr<wq::Task> task_;
+  // release/acquire: once seen, new work of this task is refused.
+  std::atomic<bool> shut_down_{false};
+};
+
+class FsTasks final {
+ public:
+  // Creates the default task on `queue`, which must outlive every task.
+  explicit FsTasks(wq::Queue* queue);
+
+  FsTasks(const FsTasks&) = delete;
+  FsTasks& operator=(const FsTasks&) = delete;
+
+  // FsTasks::NewTask()
+  //
+  // A new task, or null if the file system is shut down.
+  std::shared_ptr<FsTask> NewTask() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::shared_ptr<FsTask>& default_task() const { return default_; }
+
+  // FsTasks::Current()
+  //
+  // The task of this thread's innermost `IoTaskScope` for this file
+  // system, else the default task. Valid while the scope (or this object)
+  // lives.
+  FsTask* Current() const;
+
+  // FsTasks::Shutdown()
+  //
+  // Marks the file system shut down and shuts every live task down in `mode`.
+  void Shutdown(ShutdownMode mode) ABSL_LOCKS_EXCLUDED(mu_);
+  bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
+
+  TaskHome& home() { return *home_; }
+  const TaskHome& home() const { return *home_; }
+
+ private:
+  wq::Queue* const queue_;
+  const std::shared_ptr<TaskHome> home_;
+  const std::shared_ptr<FsTask> default_;
+  std::atomic<bool> shut_down_{false};  // release/acquire, as FsTask's.
+  mutable absl::Mutex mu_;
+  std::vector<std::weak_ptr<FsTask>> opened_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace uringfs
+
+#endif  // URINGFS_ENV_FS_TASKS_H_
