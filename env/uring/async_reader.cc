@@ -1,6 +1,8 @@
 #include "env/uring/async_reader.h"
 
 #include <liburing.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
@@ -9,6 +11,21 @@
 
 namespace uringfs {
 namespace uring {
+namespace {
+
+int CurrentTid() {
+  thread_local const int tid = static_cast<int>(::syscall(SYS_gettid));
+  return tid;
+}
+
+// A finished op whose error says nothing about the file (RescueWithPread).
+bool Rescuable(const ReadOp& op) {
+  const int e = op.error;
+  return op.finished &&
+         (e == EAGAIN || e == EINTR || e == ECANCELED || e == EFAULT);
+}
+
+}  // namespace
 
 std::shared_ptr<AsyncReader> AsyncReader::Create(
     unsigned entries, bool can_cancel, std::shared_ptr<FaultInjector> faults,
@@ -33,6 +50,7 @@ void AsyncReader::Submit(AsyncRead* read) {
   {
     absl::MutexLock l(&mu_);
     read->state = AsyncRead::State::kInFlight;
+    read->submitter = CurrentTid();
     if (SubmitLocked(read)) {
       ++submitted_;
       return;
@@ -92,45 +110,64 @@ bool AsyncReader::PrepCancel(AsyncRead* read) {
   return true;
 }
 
+void AsyncReader::Finish(AsyncRead* read, bool cancelled) {
+  if (cancelled) {
+    read->op.error = ECANCELED;
+    read->op.finished = true;
+  }
+  read->deferred = false;
+  Unlink(read);
+  read->state = AsyncRead::State::kCompleted;
+}
+
 void AsyncReader::OnCompletion(AsyncRead* read, int res) {
   read->op.in_flight = false;
   --in_kernel_;
-  Unlink(read);
   if (read->state == AsyncRead::State::kAborting) {
+    Unlink(read);
     read->state = AsyncRead::State::kAborted;  // The buffer is free again.
     return;
   }
-  const bool cancelled = read->cancel_requested && res == -ECANCELED;
-  if (!cancelled && ApplyResult(read->target, res, faults_.get(), &read->op)) {
-    if (read->cancel_requested) {  // Do not read on; report it cancelled.
-      read->op.error = ECANCELED;
-      read->op.finished = true;
-    } else if (SubmitLocked(read)) {
-      return;
-    } else {
-      PreadToEnd(read->target, faults_.get(), &read->op);  // No room.
-    }
-  } else if (cancelled) {
-    read->op.error = ECANCELED;
-    read->op.finished = true;
+  if (read->cancel_requested && res == -ECANCELED) return Finish(read, true);
+  const bool more = ApplyResult(read->target, res, faults_.get(), &read->op);
+  if (!more && !Rescuable(read->op)) return Finish(read, false);
+  if (read->cancel_requested) return Finish(read, true);
+  if (CurrentTid() != read->submitter) {
+    read->deferred = true;  // A requester continues it (Poll, Abort).
+    return;
+  }
+  Continue(read);
+}
+
+void AsyncReader::Continue(AsyncRead* read) {
+  read->deferred = false;
+  read->submitter = CurrentTid();
+  if (!read->op.finished) {
+    if (SubmitLocked(read)) return;
+    PreadToEnd(read->target, faults_.get(), &read->op);  // No room.
   } else if (RescueWithPread(read->target, faults_.get(), &read->op)) {
     ++rescued_;
   }
-  read->state = AsyncRead::State::kCompleted;
+  Finish(read, false);
 }
 
 size_t AsyncReader::CancelOwned(uint64_t owner) {
   absl::MutexLock l(&mu_);
   size_t asked = 0;
   bool sent = false;
-  for (AsyncRead* read = live_; read != nullptr; read = read->next_live) {
-    if (read->state != AsyncRead::State::kInFlight || read->cancel_requested ||
-        (owner != 0 && read->owner != owner)) {
-      continue;
+  for (AsyncRead* read = live_; read != nullptr;) {
+    AsyncRead* next = read->next_live;  // Finish() unlinks `read`.
+    if (read->state == AsyncRead::State::kInFlight && !read->cancel_requested &&
+        (owner == 0 || read->owner == owner)) {
+      read->cancel_requested = true;
+      ++asked;
+      if (read->deferred) {
+        Finish(read, true);  // Not in the kernel: done now.
+      } else {
+        sent = PrepCancel(read) || sent;
+      }
     }
-    read->cancel_requested = true;
-    ++asked;
-    sent = PrepCancel(read) || sent;
+    read = next;
   }
   if (sent) ::io_uring_submit(ring_->get());
   return asked;
@@ -197,6 +234,7 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     finished = 0;
     for (size_t i = 0; i < n; ++i) {
+      if (reads[i]->deferred) Continue(reads[i]);  // This thread asks for it.
       const State s = reads[i]->state;
       if (s == State::kCompleted || s == State::kReported ||
           s == State::kAborted) {
@@ -222,6 +260,10 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
     AsyncRead* read = reads[i];
     if (read->state == State::kCompleted) {
       read->state = State::kAborted;  // Done, but never reported.
+    } else if (read->deferred) {
+      read->deferred = false;  // Not in the kernel: nothing to wait for.
+      Unlink(read);
+      read->state = State::kAborted;
     } else if (read->state == State::kInFlight) {
       read->state = State::kAborting;
       // A read already asked to stop by CancelOwned needs no second cancel.

@@ -22,6 +22,11 @@
 // done at once with `pread` and starts life kCompleted, so `Submit` always
 // succeeds and every read is reported exactly once unless aborted.
 //
+// Identity: a read is submitted by the thread that asked for it. A completion
+// reaped by another thread that needs more reading (a short read, a retry, a
+// rescue) is not continued there; the read waits, deferred, until a thread
+// that polls or aborts it continues it with its own identity.
+//
 // Rings allow one submitter and one completer at a time: submissions happen
 // under `mu_`; one thread at a time is the reaper, which waits in the kernel
 // without holding `mu_` and then processes completions under it. Other
@@ -63,6 +68,11 @@ struct AsyncRead {
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
   bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
+  // The thread whose identity the kernel sees for this read: every further
+  // submission or pread of it happens on that thread or on one that polls or
+  // aborts it (the requester), never on a thread reaping for another.
+  int submitter = 0;
+  bool deferred = false;  // Needs more reading, waits for a requester.
   AsyncRead* prev_live = nullptr;  // The reader's list of reads in the
   AsyncRead* next_live = nullptr;  // kernel (intrusive: no allocation).
   bool live = false;
@@ -132,6 +142,11 @@ class AsyncReader final {
   // Processes every available completion.
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCompletion(AsyncRead* read, int res)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Continues a read that needs more reading on this (requester) thread.
+  void Continue(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Finishes `read` as kCompleted; with ECANCELED when `cancelled`.
+  void Finish(AsyncRead* read, bool cancelled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Link(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -5,6 +5,7 @@
 // frees it right after AbortIO).
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -401,6 +402,71 @@ TEST_F(AsyncReaderTest, PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) 
   due.clear();
   reader_->Poll(&r, 1, 1, &due);
   EXPECT_TRUE(due.empty()) << "reported twice";
+}
+
+TEST_F(AsyncReaderTest, ShortReadReapedByAnotherThreadIsContinuedByItsRequester) {
+  Pipe mine, theirs;
+  std::string buf(16, '\0'), other(4, '\0');
+  AsyncRead read, their_read;
+  Prepare(&read, mine.fds[0], &buf[0], buf.size(), 0);
+  Prepare(&their_read, theirs.fds[0], &other[0], other.size(), 0);
+  reader_->Submit(&read);  // This thread asks for `read`.
+  std::thread reaper([&] {
+    reader_->Submit(&their_read);
+    AsyncRead* r = &their_read;
+    std::vector<AsyncRead*> due;
+    reader_->Poll(&r, 1, 1, &due);  // Reaps `read`'s short completion too.
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  mine.Write("01234567");  // Half of it: a short result for the reaper.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  theirs.Write("wxyz");
+  WithDeadline("the other thread's Poll", 10, [&] { reaper.join(); });
+  mine.Write("89abcdef");
+  AsyncRead* r = &read;
+  std::vector<AsyncRead*> due;
+  int poller = 0;
+  WithDeadline("Poll by the requester", 10, [&] {
+    poller = static_cast<int>(::syscall(SYS_gettid));
+    reader_->Poll(&r, 1, 1, &due);
+  });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(read.op.error, 0);
+  EXPECT_EQ(std::string(read.op.buf, read.op.done), "0123456789abcdef");
+  // The second half was read with the polling thread's identity, not with
+  // the identity of the thread that happened to reap the first half.
+  EXPECT_EQ(read.submitter, poller);
+}
+
+TEST_F(AsyncReaderTest, CancelOwnedStopsOnlyThatOwnersReads) {
+  Pipe a, b;
+  std::string buf_a(8, kPoison), buf_b(8, kPoison);
+  AsyncRead read_a, read_b;
+  Prepare(&read_a, a.fds[0], &buf_a[0], buf_a.size(), 0);
+  Prepare(&read_b, b.fds[0], &buf_b[0], buf_b.size(), 0);
+  read_a.owner = 7;
+  read_b.owner = 8;
+  reader_->Submit(&read_a);
+  reader_->Submit(&read_b);
+  EXPECT_EQ(reader_->CancelOwned(7), 1u);
+  EXPECT_EQ(reader_->CancelOwned(7), 0u) << "asked twice";
+  AsyncRead* ra = &read_a;
+  std::vector<AsyncRead*> due;
+  WithDeadline("Poll of the cancelled read", 10,
+               [&] { reader_->Poll(&ra, 1, 1, &due); });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(read_a.op.error, ECANCELED);
+  b.Write("abcdefgh");
+  AsyncRead* rb = &read_b;
+  due.clear();
+  WithDeadline("Poll of the other owner's read", 10,
+               [&] { reader_->Poll(&rb, 1, 1, &due); });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(read_b.op.error, 0);
+  EXPECT_EQ(buf_b, "abcdefgh");
+  a.Write("late");  // Nothing may read it into the cancelled buffer now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(AllPoisoned(buf_a)) << buf_a;
 }
 
 }  // namespace
