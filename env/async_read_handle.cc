@@ -1,6 +1,8 @@
 #include "env/async_read_handle.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <utility>
@@ -14,6 +16,16 @@ namespace {
 using uring::AsyncRead;
 using uring::AsyncReader;
 
+// Reads up to this size go into a buffer of uringfs's own and are copied
+// into RocksDB's at completion: aborting them (RocksDB aborts the prefetch of
+// nearly every short scan) then costs nothing, instead of a wait for the
+// device. Larger reads go straight into RocksDB's buffer.
+constexpr size_t kOwnBufferMax = 64 * 1024;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
 // The read itself is the base, so a reader's `AsyncRead*` leads back to it.
 struct Handle : AsyncRead {
   rocksdb::FSReadRequest req;           // The caller's request, with results.
@@ -22,16 +34,42 @@ struct Handle : AsyncRead {
   std::string path;
   std::shared_ptr<const SharedFd> fd;   // Keeps target.fd from being reused.
   std::shared_ptr<AsyncReader> reader;  // Null: done synchronously.
+  std::unique_ptr<char, FreeDeleter> own_buffer;  // See kOwnBufferMax.
 };
 
 Handle* AsHandle(void* p) { return static_cast<Handle*>(p); }
 
+void FreeHandle(AsyncRead* read) { delete static_cast<Handle*>(read); }
+
 void DeleteHandle(void* p) {
   Handle* h = AsHandle(p);
   if (h == nullptr) return;
+  // The handle must not keep the reader alive once the reader owns it.
+  std::shared_ptr<AsyncReader> reader = std::move(h->reader);
   AsyncRead* read = h;
-  if (h->reader != nullptr) h->reader->Abort(&read, 1);  // Waits if needed.
+  if (reader != nullptr) {
+    if (reader->Release(read, FreeHandle)) return;  // Freed when done.
+    reader->Abort(&read, 1);  // Waits if the kernel has the caller's buffer.
+  }
   delete h;
+}
+
+// Gives `h` a buffer of its own for `len` bytes, aligned for direct I/O, if
+// the read is small enough; false (reading into the caller's buffer) if not
+// or if memory is short.
+bool UseOwnBuffer(Handle* h, size_t len) {
+  if (len == 0 || len > kOwnBufferMax) return false;
+  const size_t align = std::max<size_t>(h->target.direct ? h->target.alignment
+                                                         : 1,
+                                        alignof(std::max_align_t));
+  void* p = nullptr;
+  if (::posix_memalign(&p, align, (len + align - 1) / align * align) != 0) {
+    return false;
+  }
+  h->own_buffer.reset(static_cast<char*>(p));
+  h->op.buf = h->own_buffer.get();
+  h->owns_buffer = true;
+  return true;
 }
 
 // Handles grouped by the reader that runs them (null: synchronous ones).
@@ -69,6 +107,7 @@ rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
   h->owner = owner;
   h->reader = engine->async_reader();
   if (h->reader != nullptr) {
+    UseOwnBuffer(h.get(), req.len);
     h->reader->Submit(h.get());
   } else {
     engine->Read(target, &h->op, 1);
@@ -107,7 +146,12 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
   for (AsyncRead* read : due) {
     Handle* h = static_cast<Handle*>(read);
     h->req.status = NoThrow("uringfs Poll", [&] {
-      return FinishRead(h->op, h->path, &h->req.result);
+      rocksdb::IOStatus st = FinishRead(h->op, h->path, &h->req.result);
+      if (st.ok() && h->owns_buffer) {  // Hand the bytes to the caller.
+        std::memcpy(h->req.scratch, h->op.buf, h->op.done);
+        h->req.result = rocksdb::Slice(h->req.scratch, h->op.done);
+      }
+      return st;
     });
     h->cb(h->req, h->cb_arg);
   }

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <utility>
 
-#include "absl/synchronization/notification.h"
 #include "env/io_error.h"
 
 namespace uringfs {
@@ -40,10 +39,11 @@ void RaiseWorkerLimit(int workers) {
 class QueuedOp final : public wq::WorkItem {
  public:
   QueuedOp(WriteScheduler* scheduler, std::shared_ptr<OpenInode> inode,
-           uint64_t bytes, std::function<void(int)> work,
+           uint64_t seq, uint64_t bytes, std::function<void(int)> work,
            std::function<void()> done, WriteBudget* budget)
       : scheduler_(scheduler),
         inode_(std::move(inode)),
+        seq_(seq),
         bytes_(bytes),
         work_(std::move(work)),
         done_(std::move(done)),
@@ -61,6 +61,10 @@ class QueuedOp final : public wq::WorkItem {
   wq::WorkItem* FreeWork(int status) override {
     if (status == wq::kStatusThrew && work_) work_(-ENOTRECOVERABLE);
     if (bytes_ > 0) budget_->Release(&inode_->budget, bytes_);
+    {
+      absl::MutexLock l(&inode_->mu);
+      inode_->pending.erase(seq_);
+    }
     inode_->queued.fetch_sub(1, std::memory_order_relaxed);
     if (done_) done_();
     delete this;
@@ -70,6 +74,7 @@ class QueuedOp final : public wq::WorkItem {
  private:
   WriteScheduler* const scheduler_;  // Outlives its task's items.
   const std::shared_ptr<OpenInode> inode_;
+  const uint64_t seq_;
   const uint64_t bytes_;
   const std::function<void(int)> work_;
   const std::function<void()> done_;
@@ -128,16 +133,33 @@ void WriteScheduler::Enqueue(const std::shared_ptr<OpenInode>& inode,
                              std::function<void()> done) {
   if (bytes > 0) budget_->Acquire(&inode->budget, bytes);
   inode->queued.fetch_add(1, std::memory_order_relaxed);
-  tasks_->Current()->work().Enqueue(new QueuedOp(
-      this, inode, bytes, std::move(work), std::move(done), budget_.get()));
+  uint64_t seq;
+  {
+    absl::MutexLock l(&inode->mu);
+    seq = inode->next_seq++;
+    inode->pending.insert(seq);
+  }
+  tasks_->Current()->work().Enqueue(new QueuedOp(this, inode, seq, bytes,
+                                                 std::move(work),
+                                                 std::move(done),
+                                                 budget_.get()));
 }
 
 void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
   if (inode->queued.load(std::memory_order_relaxed) == 0) return;
+  absl::MutexLock l(&inode->mu);
+  if (inode->pending.empty()) return;
   counters_.drains.fetch_add(1, std::memory_order_relaxed);
-  auto reached = std::make_shared<absl::Notification>();
-  Enqueue(inode, 0, nullptr, [reached] { reached->Notify(); });
-  reached->WaitForNotification();
+  struct Mark {
+    OpenInode* inode;
+    uint64_t last;  // The newest item queued before this drain.
+  } mark{inode.get(), inode->next_seq - 1};
+  inode->mu.Await(absl::Condition(
+      +[](Mark* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called under m->inode->mu.
+        return m->inode->pending.empty() ||
+               *m->inode->pending.begin() > m->last;
+      },
+      &mark));
 }
 
 void WriteScheduler::DrainByName(const std::string& fname) {

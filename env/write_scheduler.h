@@ -22,8 +22,9 @@
 //   Both run with the submitting thread's credentials (fsuid, fsgid, groups)
 //   and must not throw.
 // * `Drain(inode)` returns once every item queued for the inode before the
-//   call has completed (run or cancelled). It does not wait at all when
-//   nothing is queued.
+//   call has completed (run or cancelled), whichever task the items and the
+//   caller belong to, shut down or not. It does not wait at all when nothing
+//   is queued, and queues nothing itself.
 // * Work goes to the calling thread's current task; once that task is shut
 //   down, Enqueue cancels at once. `Shutdown` shuts every task of the file
 //   system down (see uringfs/task.h); the destructor does so with kDrain.
@@ -37,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -56,9 +58,17 @@ struct OpenInode {
   explicit OpenInode(wq::HashKey k) : key(k) {}
   const wq::HashKey key;
   FileBudget budget;
-  // Items queued and not completed yet. relaxed is enough: a handle reads it
-  // only to skip a drain, and its own earlier increments are program-ordered.
+  // Items queued and not completed yet: a lock-free "nothing to wait for".
+  // relaxed is enough: a handle's own increments are program-ordered before
+  // its later reads, and a zero is read only after the completions' erases
+  // (which take `mu`).
   std::atomic<int64_t> queued{0};
+  // The sequence numbers of the items not completed yet. Items may complete
+  // out of submit order (a cancelled queued item before a running one), so
+  // a drain waits until none at or below its mark is left.
+  absl::Mutex mu;
+  uint64_t next_seq ABSL_GUARDED_BY(mu) = 0;
+  std::set<uint64_t> pending ABSL_GUARDED_BY(mu);
 };
 
 // Monotonic counters of the write path (relaxed atomics: statistics only).

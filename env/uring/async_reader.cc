@@ -46,6 +46,38 @@ AsyncReader::AsyncReader(std::unique_ptr<Ring> ring, bool can_cancel,
       can_cancel_(can_cancel),
       faults_(std::move(faults)) {}
 
+AsyncReader::~AsyncReader() {
+  {
+    absl::MutexLock l(&mu_);
+    WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return in_kernel_ == 0;
+    });
+  }
+  FreeReleased();
+}
+
+void AsyncReader::FreeReleased() {
+  std::vector<AsyncRead*> done;
+  {
+    absl::MutexLock l(&mu_);
+    done.swap(released_done_);
+  }
+  for (AsyncRead* read : done) read->release_fn(read);
+}
+
+bool AsyncReader::Release(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
+  using State = AsyncRead::State;
+  absl::MutexLock l(&mu_);
+  if (!read->owns_buffer) return false;
+  if (read->state == State::kInFlight && !read->deferred) {
+    read->state = State::kAbandoned;
+    if (PrepCancel(read)) ::io_uring_submit(ring_->get());
+  }
+  if (read->state != State::kAbandoned) return false;
+  read->release_fn = free_fn;
+  return true;
+}
+
 void AsyncReader::Submit(AsyncRead* read) {
   {
     absl::MutexLock l(&mu_);
@@ -123,8 +155,13 @@ void AsyncReader::Finish(AsyncRead* read, bool cancelled) {
 void AsyncReader::OnCompletion(AsyncRead* read, int res) {
   read->op.in_flight = false;
   --in_kernel_;
-  if (read->state == AsyncRead::State::kAborting) {
+  if (read->state == AsyncRead::State::kAborting ||
+      read->state == AsyncRead::State::kAbandoned) {
     Unlink(read);
+    if (read->state == AsyncRead::State::kAbandoned &&
+        read->release_fn != nullptr) {
+      released_done_.push_back(read);  // Freed once the lock is let go.
+    }
     read->state = AsyncRead::State::kAborted;  // The buffer is free again.
     return;
   }
@@ -229,6 +266,7 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
   using State = AsyncRead::State;
   const size_t want = min_done < n ? min_done : n;
   due->reserve(due->size() + n);  // No allocation once states change.
+  FreeReleased();  // Of earlier rounds: keeps their number bounded.
   absl::MutexLock l(&mu_);
   size_t finished = 0;
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -237,7 +275,7 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
       if (reads[i]->deferred) Continue(reads[i]);  // This thread asks for it.
       const State s = reads[i]->state;
       if (s == State::kCompleted || s == State::kReported ||
-          s == State::kAborted) {
+          s == State::kAborted || s == State::kAbandoned) {
         ++finished;
       }
     }
@@ -254,6 +292,7 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
 
 void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
   using State = AsyncRead::State;
+  FreeReleased();  // Of earlier rounds: keeps their number bounded.
   absl::MutexLock l(&mu_);
   bool cancels = false;
   for (size_t i = 0; i < n; ++i) {
@@ -264,6 +303,9 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
       read->deferred = false;  // Not in the kernel: nothing to wait for.
       Unlink(read);
       read->state = State::kAborted;
+    } else if (read->state == State::kInFlight && read->owns_buffer) {
+      read->state = State::kAbandoned;  // Its buffer is ours: don't wait.
+      if (!read->cancel_requested) cancels = PrepCancel(read) || cancels;
     } else if (read->state == State::kInFlight) {
       read->state = State::kAborting;
       // A read already asked to stop by CancelOwned needs no second cancel.

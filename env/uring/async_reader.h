@@ -34,9 +34,12 @@
 // done. The ring is created without COOP_TASKRUN, because a completion may
 // be waited for by a thread other than its submitter.
 //
-// Lifetime: every `AsyncRead` holds a reference to its `AsyncReader`, so the
-// reader outlives all reads; an `AsyncRead` may be destroyed only in a final
-// state or kCompleted/kReported (use `Abort` first otherwise).
+// Lifetime: an `AsyncRead` may be destroyed only in a final state or
+// kCompleted/kReported (use `Abort` first otherwise), or handed to the reader
+// with `Release`. A read whose buffer is uringfs's own (`owns_buffer`) is
+// aborted without waiting: it becomes kAbandoned, and once released the
+// reader frees it when its completion arrives, or in its destructor, which
+// waits for every read still in the kernel.
 //
 // Thread-safety: `AsyncReader` is safe for concurrent use.
 
@@ -60,11 +63,23 @@ namespace uring {
 class AsyncReader;
 
 struct AsyncRead {
-  enum class State { kInFlight, kCompleted, kReported, kAborting, kAborted };
+  // kAbandoned: aborted, but the kernel still owns the read's buffer, which
+  // belongs to uringfs (`owns_buffer`); the caller's memory is not involved.
+  enum class State {
+    kInFlight,
+    kCompleted,
+    kReported,
+    kAborting,
+    kAborted,
+    kAbandoned
+  };
 
   ReadTarget target;
   ReadOp op;
   uint64_t owner = 0;  // The task it belongs to (CancelOwned); immutable.
+  // `op.buf` is uringfs's own memory, not the caller's: Abort need not wait
+  // for the kernel to let go of it (see Release). Immutable.
+  bool owns_buffer = false;
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
   bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
@@ -76,6 +91,8 @@ struct AsyncRead {
   AsyncRead* prev_live = nullptr;  // The reader's list of reads in the
   AsyncRead* next_live = nullptr;  // kernel (intrusive: no allocation).
   bool live = false;
+  // Set by Release: the reader frees the read once the kernel is done.
+  void (*release_fn)(AsyncRead*) = nullptr;
 };
 
 class AsyncReader final {
@@ -90,7 +107,8 @@ class AsyncReader final {
 
   AsyncReader(const AsyncReader&) = delete;
   AsyncReader& operator=(const AsyncReader&) = delete;
-  ~AsyncReader() = default;  // Every read is final by then (see above).
+  // Waits for the reads still in the kernel and frees the released ones.
+  ~AsyncReader();
 
   // AsyncReader::Submit()
   //
@@ -114,6 +132,16 @@ class AsyncReader final {
   // the ones in the kernel and waits until the kernel has let go of their
   // buffers. Reported reads are left alone.
   void Abort(AsyncRead* const* reads, size_t n) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // AsyncReader::Release()
+  //
+  // Hands `read` to the reader if the kernel may still write into its own
+  // buffer (an owns_buffer read, abandoned or still in flight, which is
+  // aborted first): the reader calls `free_fn(read)` once the kernel is done
+  // with it. Returns false, taking nothing, when the read is not in the
+  // kernel; the caller frees it then (after `Abort` if it was in flight).
+  bool Release(AsyncRead* read, void (*free_fn)(AsyncRead*))
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // AsyncReader::CancelOwned()
   //
@@ -148,6 +176,9 @@ class AsyncReader final {
   // Finishes `read` as kCompleted; with ECANCELED when `cancelled`.
   void Finish(AsyncRead* read, bool cancelled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Frees the reads released and done since the last call; call without
+  // the lock (freeing may release the last reference to other objects).
+  void FreeReleased() ABSL_LOCKS_EXCLUDED(mu_);
   void Link(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues an IORING_OP_ASYNC_CANCEL for `read`; false if there is none.
@@ -164,6 +195,7 @@ class AsyncReader final {
   bool reaping_ ABSL_GUARDED_BY(mu_) = false;
   unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
   AsyncRead* live_ ABSL_GUARDED_BY(mu_) = nullptr;  // Reads in the kernel.
+  std::vector<AsyncRead*> released_done_ ABSL_GUARDED_BY(mu_);
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;

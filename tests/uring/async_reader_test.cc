@@ -469,6 +469,82 @@ TEST_F(AsyncReaderTest, CancelOwnedStopsOnlyThatOwnersReads) {
   EXPECT_TRUE(AllPoisoned(buf_a)) << buf_a;
 }
 
+// A read into a buffer of the reader's own (owns_buffer) is aborted without
+// waiting for the kernel, even where nothing can cancel it; once released,
+// the reader frees it when its completion arrives.
+std::atomic<int> g_freed{0};
+void CountFree(AsyncRead* read) {
+  delete[] read->op.buf;
+  delete read;
+  ++g_freed;
+}
+
+TEST_F(AsyncReaderTest, OwnBufferReadIsAbortedWithoutWaitingAndFreedWhenDone) {
+  int err = 0;
+  auto reader = AsyncReader::Create(8, /*can_cancel=*/false, nullptr, &err);
+  ASSERT_NE(reader, nullptr) << std::strerror(err);
+  Pipe p;
+  auto* read = new AsyncRead;
+  Prepare(read, p.fds[0], new char[16], 16, 0);
+  read->owns_buffer = true;
+  reader->Submit(read);
+  g_freed = 0;
+  WithDeadline("Abort of an uncancellable own-buffer read", 5, [&] {
+    AsyncRead* r = read;
+    reader->Abort(&r, 1);  // Must not wait for the pipe.
+  });
+  EXPECT_TRUE(reader->Release(read, CountFree));
+  EXPECT_EQ(g_freed.load(), 0) << "freed while the kernel has its buffer";
+  p.Write("0123456789abcdef");
+  // Any later round of the reader reaps the completion and frees it.
+  AsyncRead other;
+  std::string buf(4, '\0');
+  Pipe q;
+  Prepare(&other, q.fds[0], &buf[0], buf.size(), 0);
+  reader->Submit(&other);
+  q.Write("wxyz");
+  AsyncRead* o = &other;
+  std::vector<AsyncRead*> due;
+  WithDeadline("Poll after the release", 5,
+               [&] { reader->Poll(&o, 1, 1, &due); });
+  reader->Poll(&o, 1, 1, &due);  // The next round frees what the last reaped.
+  EXPECT_EQ(g_freed.load(), 1);
+}
+
+TEST_F(AsyncReaderTest, ReaderDestructorWaitsForReleasedReadsStillInTheKernel) {
+  int err = 0;
+  auto reader = AsyncReader::Create(8, /*can_cancel=*/false, nullptr, &err);
+  ASSERT_NE(reader, nullptr) << std::strerror(err);
+  Pipe p;
+  auto* read = new AsyncRead;
+  Prepare(read, p.fds[0], new char[16], 16, 0);
+  read->owns_buffer = true;
+  reader->Submit(read);
+  g_freed = 0;
+  ASSERT_TRUE(reader->Release(read, CountFree));
+  std::thread feeder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    p.Write("0123456789abcdef");
+  });
+  WithDeadline("AsyncReader destructor", 5, [&] { reader.reset(); });
+  feeder.join();
+  EXPECT_EQ(g_freed.load(), 1);
+}
+
+TEST_F(AsyncReaderTest, ReleaseOfAReadNotInTheKernelTakesNothing) {
+  AsyncRead read;
+  std::string buf(8, '\0');
+  Pipe p;
+  Prepare(&read, p.fds[0], &buf[0], buf.size(), 0);
+  read.owns_buffer = true;
+  reader_->Submit(&read);
+  p.Write("abcdefgh");
+  AsyncRead* r = &read;
+  std::vector<AsyncRead*> due;
+  WithDeadline("Poll", 5, [&] { reader_->Poll(&r, 1, 1, &due); });
+  EXPECT_FALSE(reader_->Release(&read, CountFree));  // Done: caller frees.
+}
+
 }  // namespace
 }  // namespace uring
 }  // namespace uringfs
