@@ -287,6 +287,83 @@ class WriteTest : public ::testing::Test {
 // Ordering.
 // ---------------------------------------------------------------------------
 
+TEST_F(WriteTest, ReuseWritableFileWaitsForTheOldFilesQueuedWrites) {
+  std::unique_ptr<FSWritableFile> old_file = Open("000020.sst");
+  ASSERT_NE(old_file, nullptr);
+  seam_->CloseGate(".sst");
+  AppendAll(old_file.get(), {"old data"});
+  ASSERT_TRUE(seam_->WaitForBlocked(1, kMustReturn));
+  std::unique_ptr<FSWritableFile> reused;
+  IOStatus s;
+  {
+    Background b([&] {
+      s = fs_->ReuseWritableFile(Path("000021.log"), Path("000020.sst"),
+                                 FileOptions(), &reused, nullptr);
+    });
+    EXPECT_FALSE(b.Finished(kStillBlocked))
+        << "the file was reused while its queued write was pending";
+    seam_->OpenGate();
+    EXPECT_TRUE(b.Finished(kMustReturn));
+  }
+  ASSERT_OK(s);
+  ASSERT_NE(reused, nullptr);
+  ASSERT_OK(reused->Append("new", IOOptions(), nullptr));
+  ASSERT_OK(reused->Close(IOOptions(), nullptr));
+  ASSERT_OK(old_file->Close(IOOptions(), nullptr));
+  // A reused file is overwritten from the start, not truncated (as RocksDB's
+  // recycled WALs are): the old bytes were written first, then "new" over
+  // them. The other order would leave "old data".
+  EXPECT_EQ(ReadFile(Path("000021.log")), "new data");
+}
+
+TEST_F(WriteTest, RandomRWWriteIsOrderedAfterQueuedAppendsOfTheInode) {
+  std::unique_ptr<FSWritableFile> f = Open("000022.sst");
+  ASSERT_NE(f, nullptr);
+  seam_->CloseGate(".sst");
+  AppendAll(f.get(), {std::string(8, 'a')});
+  ASSERT_TRUE(seam_->WaitForBlocked(1, kMustReturn));
+  std::unique_ptr<rocksdb::FSRandomRWFile> rw;
+  ASSERT_OK(fs_->NewRandomRWFile(Path("000022.sst"), FileOptions(), &rw,
+                                 nullptr));
+  IOStatus s;
+  {
+    Background b([&] { s = rw->Write(2, "XY", IOOptions(), nullptr); });
+    EXPECT_FALSE(b.Finished(kStillBlocked))
+        << "the in-place write overtook the queued append";
+    seam_->OpenGate();
+    EXPECT_TRUE(b.Finished(kMustReturn));
+  }
+  ASSERT_OK(s);
+  ASSERT_OK(rw->Close(IOOptions(), nullptr));
+  ASSERT_OK(f->Close(IOOptions(), nullptr));
+  EXPECT_EQ(ReadFile(Path("000022.sst")), "aaXYaaaa");
+}
+
+TEST_F(WriteTest, PreallocatedSpaceOfAWriteBehindFileIsTrimmedAtClose) {
+  std::unique_ptr<FSWritableFile> f = Open("000023.sst");
+  ASSERT_NE(f, nullptr);
+  f->SetPreallocationBlockSize(4 << 20);
+  const std::string data(100000, 'p');
+  f->PrepareWrite(0, data.size(), IOOptions(), nullptr);
+  ASSERT_OK(f->Append(data, IOOptions(), nullptr));
+  size_t block = 0, last = 0;
+  f->GetPreallocationStatus(&block, &last);
+  EXPECT_EQ(block, size_t{4} << 20);
+  EXPECT_EQ(last, 1u);
+  ASSERT_OK(f->Sync(IOOptions(), nullptr));
+  struct stat st;
+  ASSERT_EQ(::stat(Path("000023.sst").c_str(), &st), 0);
+  const bool preallocated = st.st_blocks * 512 >= (4 << 20);
+  ASSERT_OK(f->Close(IOOptions(), nullptr));
+  ASSERT_EQ(::stat(Path("000023.sst").c_str(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), data.size());
+  if (!preallocated) {
+    GTEST_SKIP() << "this file system did not preallocate (no fallocate)";
+  }
+  EXPECT_LT(st.st_blocks * 512, 1 << 20)
+      << "the preallocated tail was not released at Close";
+}
+
 TEST_F(WriteTest, ConcurrentSmallAppendsToManyFilesReadBackByteForByte) {
   constexpr int kThreads = 4;
   constexpr int kFilesPerThread = 4;  // Two .sst (behind), two .log (through).
