@@ -41,14 +41,20 @@ FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
 
 FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
 
-void FsTask::CancelReads() {
-  Bump(home_->counters().reads_cancelled, home_->CancelReads(id()));
+size_t FsTask::CancelReads() {
+  const size_t n = home_->CancelReads(id());
+  Bump(home_->counters().reads_cancelled, n);
+  return n;
 }
 
 CancelOutcome FsTask::Cancel() {
   const wq::CancelResult r =
       task_->Cancel([](const wq::WorkItem&) { return true; }, /*all=*/true);
-  CancelReads();
+  const size_t reads = CancelReads();
+  if (r == wq::CancelResult::kNotFound && reads > 0) {
+    Bump(home_->counters().cancelled);
+    return CancelOutcome::kCancelled;  // Reads in the kernel were.
+  }
   switch (r) {
     case wq::CancelResult::kCancelled:
       Bump(home_->counters().cancelled);
@@ -63,9 +69,13 @@ CancelOutcome FsTask::Cancel() {
   return CancelOutcome::kNotFound;
 }
 
-void FsTask::Shutdown(ShutdownMode mode) {
+void FsTask::RefuseNewWork() {
   shut_down_.store(true, std::memory_order_release);
   CancelReads();
+}
+
+void FsTask::Shutdown(ShutdownMode mode) {
+  RefuseNewWork();
   task_->Shutdown(mode == ShutdownMode::kCancel ? wq::ShutdownMode::kCancel
                                                 : wq::ShutdownMode::kDrain);
 }
@@ -106,6 +116,9 @@ void FsTasks::Shutdown(ShutdownMode mode) {
       if (std::shared_ptr<FsTask> task = t.lock()) live.push_back(task);
     }
   }
+  // Every task refuses new work before any is waited for.
+  for (const std::shared_ptr<FsTask>& task : live) task->RefuseNewWork();
+  default_->RefuseNewWork();
   for (const std::shared_ptr<FsTask>& task : live) task->Shutdown(mode);
   default_->Shutdown(mode);
 }

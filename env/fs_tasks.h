@@ -70,11 +70,16 @@ class FsTask final : public IoTask {
     return shut_down_.load(std::memory_order_acquire);
   }
 
+  // Marks the task shut down (new work is refused) and cancels its async
+  // reads, without waiting; Shutdown does this first.
+  void RefuseNewWork();
+
   wq::Task& work() { return *task_; }
   const TaskHome* home() const { return home_.get(); }
 
  private:
-  void CancelReads();
+  // Returns how many async reads were asked to stop.
+  size_t CancelReads();
 
   const std::shared_ptr<TaskHome> home_;
   const std::unique_ptr<wq::Task> task_;

@@ -154,6 +154,7 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
     return RunAfterQueued("append", false,
                           [&] { return base_->Append(data, options, dbg); });
   }
+  if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
   Bump(scheduler_->counters().appends_queued);
   Bump(scheduler_->counters().bytes_queued, data.size());
   size_.fetch_add(data.size(), std::memory_order_relaxed);

@@ -49,6 +49,9 @@ class QueuedOp final : public wq::WorkItem {
         done_(std::move(done)),
         budget_(budget) {
     SetHashKey(inode_->key);
+    // File I/O blocks: another file's work may get a worker of its own (up
+    // to write_workers) instead of waiting behind this one.
+    SetConcurrent();
   }
 
   void DoWork(int status) override {

@@ -104,6 +104,12 @@ class CredsSwitcher final {
   bool at_baseline() const { return known_ && *current_ == *baseline_; }
   // Number of switches made (each is a group of system calls).
   uint64_t switches() const { return switches_; }
+  // Switches made since the last call (for a shared counter).
+  uint64_t TakeNewSwitches() {
+    const uint64_t n = switches_ - taken_;
+    taken_ = switches_;
+    return n;
+  }
 
  private:
   int Switch(const Creds& to);
@@ -113,6 +119,7 @@ class CredsSwitcher final {
   CredsRef current_;
   bool known_ = false;
   uint64_t switches_ = 0;
+  uint64_t taken_ = 0;
 };
 
 }  // namespace wq

@@ -23,7 +23,7 @@ void Queue::WorkerMain(internal::Worker* w) {
   // worker's (possibly impersonated) identity: return to the baseline first.
   creds.Init();
   creds.RestoreBaseline();
-  uint64_t counted_switches = 0;
+  creds.TakeNewSwitches();  // Not work: the thread's own start.
   for (;;) {
     WorkItem* item;
     {
@@ -32,9 +32,8 @@ void Queue::WorkerMain(internal::Worker* w) {
     }
     while (item != nullptr) item = RunItem(w, item, &creds);
     creds.RestoreBaseline();  // Idle workers run as the baseline.
-    creds_switches_.fetch_add(creds.switches() - counted_switches,
+    creds_switches_.fetch_add(creds.TakeNewSwitches(),
                               std::memory_order_relaxed);
-    counted_switches = creds.switches();
     if (!ParkOrExit(w)) return;  // `w` is gone.
   }
 }
@@ -69,6 +68,9 @@ WorkItem* Queue::RunItem(internal::Worker* w, WorkItem* item,
   if (!item->cancel_requested() && creds->Apply(item->creds_) != 0) {
     status = -EPERM;  // Never run under the wrong identity.
   }
+  // relaxed: a statistic, counted before the work so it is seen with it.
+  creds_switches_.fetch_add(creds->TakeNewSwitches(),
+                            std::memory_order_relaxed);
   // seq_cst handshake (see Worker::started): after this store, a canceller
   // either sees `started` or we see its cancel flag below.
   w->started.store(true, std::memory_order_seq_cst);

@@ -25,6 +25,7 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/features.h"
 #include "env/uring/read_op.h"
+#include "tests/deadline.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -35,20 +36,10 @@ using State = AsyncRead::State;
 
 constexpr char kPoison = '\xab';
 
-// Runs `fn` on another thread; if it does not return within `seconds`, the
-// test binary exits with a message instead of hanging until Bazel's timeout.
+// A hang fails the binary with a message (tests/deadline.h).
 void WithDeadline(const char* what, int seconds, std::function<void()> fn) {
-  std::packaged_task<void()> task(std::move(fn));
-  std::future<void> done = task.get_future();
-  std::thread t(std::move(task));
-  if (done.wait_for(std::chrono::seconds(seconds)) !=
-      std::future_status::ready) {
-    std::fprintf(stderr, "HANG: %s did not return within %d s\n", what,
-                 seconds);
-    std::fflush(stderr);
-    ::_exit(3);
-  }
-  t.join();
+  ::uringfs::testing::WithDeadline(what, std::chrono::seconds(seconds),
+                                   std::move(fn));
 }
 
 struct Pipe {

@@ -24,6 +24,7 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
+#include "tests/deadline.h"
 #include "tests/status_matchers.h"
 #include "tests/uring/fs_test_util.h"
 #include "tests/uring/test_util.h"
@@ -268,14 +269,10 @@ class InFlightReadAsyncTest : public ::testing::Test {
     ASSERT_EQ(::write(writer_, s.data(), s.size()),
               static_cast<ssize_t>(s.size()));
   }
-  // Runs `fn`, failing the binary instead of hanging.
+  // Runs `fn`, failing the binary instead of hanging (tests/deadline.h).
   static void WithDeadline(const char* what, std::function<void()> fn) {
-    auto f = std::async(std::launch::async, std::move(fn));
-    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-      std::fprintf(stderr, "HANG: %s\n", what);
-      ::_exit(3);
-    }
-    f.get();
+    uringfs::testing::WithDeadline(what, std::chrono::seconds(10),
+                                   std::move(fn));
   }
 
   std::string fifo_, regular_;

@@ -27,14 +27,12 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -47,6 +45,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"
+#include "tests/deadline.h"
 #include "tests/status_matchers.h"
 #include "tests/write/seam_fs.h"
 #include "uringfs/options.h"
@@ -78,40 +77,8 @@ constexpr auto kMustReturn = 20s;
 // Helpers.
 // ---------------------------------------------------------------------------
 
-// Runs `fn` on its own thread. `Finished(d)` waits up to `d` for it. The
-// destructor waits up to kMustReturn more; a call still running then is a
-// hang, and the process exits with a message rather than blocking the test
-// run until Bazel's timeout.
-class Background {
- public:
-  explicit Background(std::function<void()> fn)
-      : thread_([this, fn = std::move(fn)] {
-          fn();
-          std::lock_guard<std::mutex> l(mu_);
-          done_ = true;
-          cv_.notify_all();
-        }) {}
-
-  ~Background() {
-    if (!Finished(kMustReturn)) {
-      std::fprintf(stderr, "FATAL: a call did not return within %llds\n",
-                   static_cast<long long>(kMustReturn.count()));
-      std::_Exit(3);
-    }
-    thread_.join();
-  }
-
-  bool Finished(std::chrono::milliseconds within) {
-    std::unique_lock<std::mutex> l(mu_);
-    return cv_.wait_for(l, within, [&] { return done_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // Last: starts after the members above exist.
-};
+// Runs `fn` on its own thread; see tests/deadline.h.
+using testing::Background;
 
 // The whole file at `path`, read with pread on a descriptor of its own.
 std::string ReadFile(const std::string& path) {

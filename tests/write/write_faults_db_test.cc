@@ -18,13 +18,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +35,9 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "tests/deadline.h"
 #include "tests/status_matchers.h"
 #include "tests/write/seam_fs.h"
 #include "uringfs/options.h"
@@ -53,27 +54,9 @@ using namespace std::chrono_literals;
 
 constexpr auto kDeadline = 20s;
 
-// Runs `fn` on a thread of its own and waits up to kDeadline for it; a call
-// still running then is a hang, and the process exits with a message.
+// A hang fails the test binary with a message (tests/deadline.h).
 void WithDeadline(const char* what, std::function<void()> fn) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread t([&] {
-    fn();
-    std::lock_guard<std::mutex> l(mu);
-    done = true;
-    cv.notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> l(mu);
-    if (!cv.wait_for(l, kDeadline, [&] { return done; })) {
-      std::fprintf(stderr, "FATAL: %s did not return within %llds\n", what,
-                   static_cast<long long>(kDeadline.count()));
-      std::_Exit(3);
-    }
-  }
-  t.join();
+  testing::WithDeadline(what, kDeadline, std::move(fn));
 }
 
 std::string Key(int i) {
@@ -98,17 +81,17 @@ class BackgroundErrors : public rocksdb::EventListener {
   const char* Name() const override { return "BackgroundErrors"; }
   void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
                          rocksdb::Status* error) override {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     errors_.push_back(*error);
   }
   std::vector<rocksdb::Status> errors() const {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     return errors_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<rocksdb::Status> errors_;
+  mutable absl::Mutex mu_;
+  std::vector<rocksdb::Status> errors_ ABSL_GUARDED_BY(mu_);
 };
 
 bool IsInjected(const rocksdb::Status& s, bool eio) {
