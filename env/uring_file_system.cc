@@ -4,6 +4,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <functional>
 #include <unordered_set>
 #include <utility>
 
@@ -219,17 +220,22 @@ rocksdb::IOStatus UringFileSystem::NewSequentialFile(
   });
 }
 
-rocksdb::IOStatus UringFileSystem::WrapWritable(
+rocksdb::IOStatus UringFileSystem::OpenWritable(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
-    std::unique_ptr<rocksdb::FSWritableFile>* result) {
+    std::unique_ptr<rocksdb::FSWritableFile>* result,
+    const std::function<rocksdb::IOStatus()>& open_base) {
+  result->reset();
+  rocksdb::IOStatus s = CheckOpen(fname);
+  if (s.ok()) s = open_base();
+  if (!s.ok()) return s;
   return NoThrow("uringfs writable file", [&] {
     uint32_t behind_bits = 0;
     std::shared_ptr<WriteScheduler> w = writes(&behind_bits);
     std::shared_ptr<OpenInode> inode;
-    rocksdb::IOStatus s = w->Attach(fname, &inode);
-    if (!s.ok()) {
+    rocksdb::IOStatus a = w->Attach(fname, &inode);
+    if (!a.ok()) {
       result->reset();
-      return s;
+      return a;
     }
     const bool behind = (FileClassOf(fname) & behind_bits) != 0;
     result->reset(new UringWritableFile(fname, std::move(*result), inode, w,
@@ -242,20 +248,18 @@ rocksdb::IOStatus UringFileSystem::NewWritableFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = CheckOpen(fname);
-  if (!s.ok()) return s;
-  s = target()->NewWritableFile(fname, file_opts, result, dbg);
-  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+  return OpenWritable(fname, file_opts, result, [&] {
+    return target()->NewWritableFile(fname, file_opts, result, dbg);
+  });
 }
 
 rocksdb::IOStatus UringFileSystem::ReopenWritableFile(
     const std::string& fname, const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = CheckOpen(fname);
-  if (!s.ok()) return s;
-  s = target()->ReopenWritableFile(fname, file_opts, result, dbg);
-  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+  return OpenWritable(fname, file_opts, result, [&] {
+    return target()->ReopenWritableFile(fname, file_opts, result, dbg);
+  });
 }
 
 rocksdb::IOStatus UringFileSystem::ReuseWritableFile(
@@ -263,11 +267,11 @@ rocksdb::IOStatus UringFileSystem::ReuseWritableFile(
     const rocksdb::FileOptions& file_opts,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = CheckOpen(fname);
-  if (!s.ok()) return s;
-  writes()->DrainByName(old_fname);
-  s = target()->ReuseWritableFile(fname, old_fname, file_opts, result, dbg);
-  return s.ok() ? WrapWritable(fname, file_opts, result) : s;
+  return OpenWritable(fname, file_opts, result, [&] {
+    writes()->DrainByName(old_fname);  // Its queued writes land first.
+    return target()->ReuseWritableFile(fname, old_fname, file_opts, result,
+                                       dbg);
+  });
 }
 
 rocksdb::IOStatus UringFileSystem::NewRandomRWFile(

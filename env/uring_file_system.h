@@ -31,6 +31,7 @@
 #ifndef URINGFS_ENV_URING_FILE_SYSTEM_H_
 #define URINGFS_ENV_URING_FILE_SYSTEM_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -137,10 +138,12 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   // OK, or Aborted naming `fname` once the file system is shut down.
   rocksdb::IOStatus CheckOpen(const std::string& fname) const;
 
-  // Wraps the base's freshly opened `*result` for `fname`.
-  rocksdb::IOStatus WrapWritable(
+  // Opens `fname` for writing: refuses once shut down, calls `open_base`
+  // (which fills `*result` from the base file system), then wraps the result.
+  rocksdb::IOStatus OpenWritable(
       const std::string& fname, const rocksdb::FileOptions& file_opts,
-      std::unique_ptr<rocksdb::FSWritableFile>* result);
+      std::unique_ptr<rocksdb::FSWritableFile>* result,
+      const std::function<rocksdb::IOStatus()>& open_base);
 
   // Written by configuration only while `engine_` is null (under `mu_`);
   // read freely afterwards.

@@ -14,6 +14,9 @@
 //   gate.Open();
 //   EXPECT_TRUE(b.Finished(20s));     // and returns once unblocked
 //
+//   Deadline d("ShutdownUringFileSystem under load", 20s);  // a watchdog:
+//   ...                             // the scope must be left within 20 s
+//
 // Thread-safety: use each object from the thread that created it.
 
 #ifndef URINGFS_TESTS_DEADLINE_H_
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -73,6 +77,34 @@ inline void WithDeadline(const char* what, std::chrono::milliseconds limit,
                          std::function<void()> fn) {
   Background call(std::move(fn), limit, what);
 }
+
+// A watchdog for a scope: unless destroyed within `limit`, it prints
+// "DEADLINE EXCEEDED: <what>" and aborts the process.
+class Deadline {
+ public:
+  Deadline(std::string what, std::chrono::milliseconds limit)
+      : what_(std::move(what)), thread_([this, limit] {
+          if (!left_.WaitForNotificationWithTimeout(absl::FromChrono(limit))) {
+            std::fprintf(stderr, "DEADLINE EXCEEDED (%lld ms): %s\n",
+                         static_cast<long long>(limit.count()), what_.c_str());
+            std::fflush(stderr);
+            std::abort();
+          }
+        }) {}
+
+  ~Deadline() {
+    left_.Notify();
+    thread_.join();
+  }
+
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+ private:
+  const std::string what_;
+  absl::Notification left_;
+  std::thread thread_;  // Last: starts once the members above exist.
+};
 
 }  // namespace testing
 }  // namespace uringfs

@@ -32,13 +32,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -54,6 +52,9 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "tests/deadline.h"
 #include "tests/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -74,35 +75,7 @@ using rocksdb::Slice;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Aborts the binary with a message unless destroyed within `limit`.
-class Deadline {
- public:
-  Deadline(std::string what, seconds limit)
-      : what_(std::move(what)), thread_([this, limit] {
-          std::unique_lock<std::mutex> l(mu_);
-          if (!cv_.wait_for(l, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "DEADLINE EXCEEDED (%lld s): %s\n",
-                         static_cast<long long>(limit.count()), what_.c_str());
-            std::fflush(stderr);
-            std::abort();
-          }
-        }) {}
-  ~Deadline() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  const std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using testing::Deadline;
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -301,11 +274,11 @@ class LoadedDb {
   uint64_t scans() const { return scans_.load(); }
   bool writer_failed() const { return writer_failed_.load(); }
   std::string writer_error() const {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     return writer_error_;
   }
   std::vector<std::string> problems() const {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     return problems_;
   }
   rocksdb::DB* db() const { return db_.get(); }
@@ -314,7 +287,7 @@ class LoadedDb {
 
  private:
   void Problem(const std::string& p) {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     if (problems_.size() < 20) problems_.push_back(p);
   }
 
@@ -323,7 +296,7 @@ class LoadedDb {
     for (uint64_t i = acked(); !stop_.load(); ++i) {
       rocksdb::Status s = db_->Put(w, Key(i), Value(i));
       if (!s.ok()) {
-        std::lock_guard<std::mutex> l(mu_);
+        absl::MutexLock l(&mu_);
         writer_error_ = s.ToString();
         writer_failed_.store(true);
         return;
@@ -397,9 +370,9 @@ class LoadedDb {
   std::atomic<uint64_t> gets_{0};
   std::atomic<uint64_t> scans_{0};
   std::atomic<bool> writer_failed_{false};
-  mutable std::mutex mu_;
-  std::string writer_error_;
-  std::vector<std::string> problems_;
+  mutable absl::Mutex mu_;
+  std::string writer_error_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> problems_ ABSL_GUARDED_BY(mu_);
 };
 
 // Every key below `n` is in the database at `dir`, opened with `env`, with

@@ -1,5 +1,5 @@
-// include/uringfs/task.h through a real UringFileSystem, over a small gate
-// seam (GateFs below) that holds or slows the base file system's appends so
+// include/uringfs/task.h through a real UringFileSystem, over the gate of
+// tests/write/seam_fs.h, which holds the base file system's appends so
 // that written-behind work is reliably queued or running when a task is
 // cancelled or shut down:
 //
@@ -33,14 +33,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -52,7 +50,9 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
+#include "tests/deadline.h"
 #include "tests/status_matchers.h"
+#include "tests/write/seam_fs.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -69,38 +69,8 @@ using rocksdb::IOStatus;
 using rocksdb::Slice;
 using std::chrono::milliseconds;
 
-// ---------------------------------------------------------------------------
-// Deadline: aborts the whole binary with a message if not destroyed in time,
-// so that a hang fails the test run instead of waiting for Bazel's timeout.
-// ---------------------------------------------------------------------------
-class Deadline {
- public:
-  Deadline(std::string what, std::chrono::seconds limit)
-      : what_(std::move(what)), thread_([this, limit] {
-          std::unique_lock<std::mutex> l(mu_);
-          if (!cv_.wait_for(l, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "DEADLINE EXCEEDED (%lld s): %s\n",
-                         static_cast<long long>(limit.count()), what_.c_str());
-            std::fflush(stderr);
-            std::abort();
-          }
-        }) {}
-  ~Deadline() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  const std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using testing::Deadline;
+using testing::SeamFileSystem;
 
 // True once `pred` holds; false after `limit`.
 bool Eventually(const std::function<bool()>& pred,
@@ -112,105 +82,6 @@ bool Eventually(const std::function<bool()>& pred,
   }
   return true;
 }
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// ---------------------------------------------------------------------------
-// GateFs: FileSystem::Default() whose writable files' appends wait while the
-// gate is closed (for names ending in the gate's suffix). A held append has
-// written nothing yet.
-// ---------------------------------------------------------------------------
-class Gate {
- public:
-  void Close(const std::string& suffix) {
-    std::lock_guard<std::mutex> l(mu_);
-    suffix_ = suffix;
-    closed_ = true;
-  }
-  void Open() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      closed_ = false;
-    }
-    cv_.notify_all();
-  }
-  int blocked() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return blocked_;
-  }
-  bool WaitForBlocked(int n, milliseconds limit = milliseconds(10000)) const {
-    return Eventually([&] { return blocked() >= n; }, limit);
-  }
-  void Hold(const std::string& fname) {
-    std::unique_lock<std::mutex> l(mu_);
-    if (!closed_ || !EndsWith(fname, suffix_)) return;
-    ++blocked_;
-    cv_.wait(l, [this] { return !closed_; });
-    --blocked_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::string suffix_;
-  bool closed_ = false;
-  int blocked_ = 0;
-};
-
-class GatedFile final : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  GatedFile(std::string fname, std::unique_ptr<FSWritableFile> base,
-            std::shared_ptr<Gate> gate)
-      : FSWritableFileOwnerWrapper(std::move(base)),
-        fname_(std::move(fname)),
-        gate_(std::move(gate)) {}
-  IOStatus Append(const Slice& data, const IOOptions& o,
-                  IODebugContext* dbg) override {
-    gate_->Hold(fname_);
-    return target()->Append(data, o, dbg);
-  }
-  IOStatus Append(const Slice& data, const IOOptions& o,
-                  const rocksdb::DataVerificationInfo& v,
-                  IODebugContext* dbg) override {
-    gate_->Hold(fname_);
-    return target()->Append(data, o, v, dbg);
-  }
-
- private:
-  const std::string fname_;
-  const std::shared_ptr<Gate> gate_;
-};
-
-class GateFs final : public rocksdb::FileSystemWrapper {
- public:
-  GateFs()
-      : FileSystemWrapper(rocksdb::FileSystem::Default()),
-        gate_(std::make_shared<Gate>()) {}
-  const char* Name() const override { return "TaskTestGateFs"; }
-  Gate& gate() { return *gate_; }
-
-  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
-                           std::unique_ptr<FSWritableFile>* r,
-                           IODebugContext* dbg) override {
-    return Wrap(f, target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
-                              std::unique_ptr<FSWritableFile>* r,
-                              IODebugContext* dbg) override {
-    return Wrap(f, target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-
- private:
-  IOStatus Wrap(const std::string& f, IOStatus s,
-                std::unique_ptr<FSWritableFile>* r) {
-    if (s.ok()) r->reset(new GatedFile(f, std::move(*r), gate_));
-    return s;
-  }
-  const std::shared_ptr<Gate> gate_;
-};
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -308,11 +179,11 @@ class TaskApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = FreshDir("api");
-    base_ = std::make_shared<GateFs>();
+    base_ = std::make_shared<SeamFileSystem>();
     fs_ = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
   }
   void TearDown() override {
-    base_->gate().Open();
+    base_->OpenGate();
     {
       Deadline d("TearDown: destroying the file system", std::chrono::seconds(20));
       fs_.reset();
@@ -321,7 +192,8 @@ class TaskApiTest : public ::testing::Test {
   }
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  Gate& gate() { return base_->gate(); }
+  // The gate of the seam under uringfs: appends to matching names wait.
+  SeamFileSystem& gate() { return *base_; }
 
   std::unique_ptr<FSWritableFile> Create(const std::string& name) {
     std::unique_ptr<FSWritableFile> f;
@@ -360,7 +232,7 @@ class TaskApiTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::shared_ptr<GateFs> base_;
+  std::shared_ptr<SeamFileSystem> base_;
   std::shared_ptr<UringFileSystem> fs_;
 };
 
@@ -402,7 +274,7 @@ TEST_F(TaskApiTest, CancelOfQueuedAppendsIsCancelledAndTheFileSaysCancelled) {
   Deadline deadline("CancelOfQueuedAppends", std::chrono::seconds(30));
   std::shared_ptr<IoTask> a = NewTask();
   std::shared_ptr<IoTask> b = NewTask();
-  gate().Close("shared.sst");
+  gate().CloseGate("shared.sst");
   std::unique_ptr<FSWritableFile> fa, fb;
   std::thread ta([&] {
     IoTaskScope scope(a);
@@ -410,7 +282,7 @@ TEST_F(TaskApiTest, CancelOfQueuedAppendsIsCancelledAndTheFileSaysCancelled) {
     AppendChunks(fa.get(), 0, 1);
   });
   ta.join();
-  ASSERT_TRUE(gate().WaitForBlocked(1)) << "A's append never reached the base";
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000))) << "A's append never reached the base";
   const UringFsStats before = Stats();
   std::thread tb([&] {
     IoTaskScope scope(b);
@@ -434,7 +306,7 @@ TEST_F(TaskApiTest, CancelOfQueuedAppendsIsCancelledAndTheFileSaysCancelled) {
   }
   // A's held write was not B's business: it completes.
   EXPECT_FALSE(a->is_shut_down());
-  gate().Open();
+  gate().OpenGate();
   EXPECT_OK(fa->Close(IOOptions(), nullptr));
   EXPECT_TRUE(IsCancelled(fb->Close(IOOptions(), nullptr)));
   EXPECT_EQ(Contents(Path("shared.sst")), ChunksText(0, 1))
@@ -461,17 +333,17 @@ TEST_F(TaskApiTest, CancelWithAWriteRunningIsRunningAndCancelsTheQueuedRest) {
   Deadline deadline("CancelWithAWriteRunning", std::chrono::seconds(30));
   std::shared_ptr<IoTask> task = NewTask();
   IoTaskScope scope(task);
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> f = Create("run.sst");
   AppendChunks(f.get(), 0, 3);
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   const UringFsStats before = Stats();
   EXPECT_OUTCOME(CancelOutcome::kRunning, task->Cancel());
   const UringFsStats after = Stats();
   EXPECT_EQ(after.cancels_running - before.cancels_running, 1u);
   EXPECT_EQ(after.writes_cancelled - before.writes_cancelled, 2u);
   EXPECT_TRUE(IsCancelled(f->Append("x", IOOptions(), nullptr)));
-  gate().Open();
+  gate().OpenGate();
   EXPECT_TRUE(IsCancelled(f->Sync(IOOptions(), nullptr)));
   EXPECT_TRUE(IsCancelled(f->Close(IOOptions(), nullptr)));
   EXPECT_EQ(Contents(Path("run.sst")), ChunksText(0, 1))
@@ -496,10 +368,10 @@ TEST_F(TaskApiTest, ShutdownDrainWritesEveryQueuedAppendThenRefusesAppends) {
   std::unique_ptr<FSWritableFile> wal = Create("000001.log");
   ASSERT_OK(wal->Append("before", IOOptions(), nullptr));
   ASSERT_OK(wal->Flush(IOOptions(), nullptr));
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> f = Create("drain.sst");
   AppendChunks(f.get(), 0, 8);
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   const UringFsStats before = Stats();
 
   std::future<void> shutdown =
@@ -507,7 +379,7 @@ TEST_F(TaskApiTest, ShutdownDrainWritesEveryQueuedAppendThenRefusesAppends) {
   EXPECT_TRUE(Eventually([&] { return task->is_shut_down(); }));
   EXPECT_FALSE(Ready(shutdown, milliseconds(100)))
       << "Shutdown(kDrain) returned while queued writes were held";
-  gate().Open();
+  gate().OpenGate();
   shutdown.get();
 
   EXPECT_EQ(SizeOf(Path("drain.sst")), 8 * kChunk)
@@ -538,10 +410,10 @@ TEST_F(TaskApiTest, ShutdownCancelFinishesTheRunningWriteAndFailsTheFile) {
   Deadline deadline("ShutdownCancel", std::chrono::seconds(30));
   std::shared_ptr<IoTask> task = NewTask();
   IoTaskScope scope(task);
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> f = Create("cancel.sst");
   AppendChunks(f.get(), 0, 8);
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   const UringFsStats before = Stats();
 
   std::future<void> shutdown =
@@ -553,7 +425,7 @@ TEST_F(TaskApiTest, ShutdownCancelFinishesTheRunningWriteAndFailsTheFile) {
       << before.writes_cancelled << " to " << Stats().writes_cancelled;
   EXPECT_FALSE(Ready(shutdown, milliseconds(50)))
       << "Shutdown returned while the task's write was still running";
-  gate().Open();
+  gate().OpenGate();
   shutdown.get();
   EXPECT_EQ(Stats().writes_cancelled - before.writes_cancelled, 7u);
 
@@ -568,16 +440,16 @@ TEST_F(TaskApiTest, DroppingTheLastReferenceOfATaskDrainsIt) {
   Deadline deadline("DroppingTheLastReference", std::chrono::seconds(30));
   std::shared_ptr<IoTask> task = NewTask();
   std::unique_ptr<FSWritableFile> f;
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   {
     IoTaskScope scope(task);
     f = Create("dropped.sst");
     AppendChunks(f.get(), 0, 4);
   }
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   std::future<void> drop = Async([t = std::move(task)]() mutable { t.reset(); });
   std::this_thread::sleep_for(milliseconds(20));
-  gate().Open();
+  gate().OpenGate();
   drop.get();
   EXPECT_EQ(Contents(Path("dropped.sst")), ChunksText(0, 4));
   EXPECT_OK(f->Close(IOOptions(), nullptr));
@@ -597,7 +469,7 @@ TEST_P(TaskIsolationTest, OtherTasksQueuedWritesStayIntactAndAreWritten) {
   std::shared_ptr<IoTask> a = NewTask();
   std::shared_ptr<IoTask> b = NewTask();
   constexpr int kN = 6;
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> fa, fb;
   std::thread ta([&] {
     IoTaskScope scope(a);
@@ -611,7 +483,7 @@ TEST_P(TaskIsolationTest, OtherTasksQueuedWritesStayIntactAndAreWritten) {
   });
   ta.join();
   tb.join();
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   const UringFsStats before = Stats();
 
   std::future<void> act = Async([&] {
@@ -629,7 +501,7 @@ TEST_P(TaskIsolationTest, OtherTasksQueuedWritesStayIntactAndAreWritten) {
   } else {
     std::this_thread::sleep_for(milliseconds(30));
   }
-  gate().Open();
+  gate().OpenGate();
   act.get();
   const uint64_t cancelled = Stats().writes_cancelled - before.writes_cancelled;
   EXPECT_LE(cancelled, static_cast<uint64_t>(kN)) << "more than A's work";
@@ -678,14 +550,14 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(TaskApiTest, AnotherFilesWritesProceedWhileOneFilesWriteIsHeld) {
   std::shared_ptr<IoTask> a = NewTask();
   std::shared_ptr<IoTask> b = NewTask();
-  gate().Close("held.sst");
+  gate().CloseGate("held.sst");
   std::unique_ptr<FSWritableFile> fa;
   {
     IoTaskScope scope(a);
     fa = Create("held.sst");
     AppendChunks(fa.get(), 0, 2);
   }
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   std::future<void> other = Async([&] {
     IoTaskScope scope(b);
     std::unique_ptr<FSWritableFile> fb = Create("free.sst");
@@ -697,7 +569,7 @@ TEST_F(TaskApiTest, AnotherFilesWritesProceedWhileOneFilesWriteIsHeld) {
                        "write to held.sst (write_workers="
                     << fs_->options().write_workers << ", workers now "
                     << Stats().write_workers << ")";
-  gate().Open();
+  gate().OpenGate();
   {
     Deadline d("AnotherFilesWrites: after opening the gate",
                std::chrono::seconds(20));
@@ -724,7 +596,7 @@ TEST_F(TaskApiTest, NestedScopesInnermostOfTheFileSystemWins) {
   ASSERT_NE(a->id(), x->id());
   EXPECT_EQ(IoTaskScope::Innermost(), nullptr);
 
-  gate().Close("nest.sst");
+  gate().CloseGate("nest.sst");
   std::unique_ptr<FSWritableFile> f;
   {
     IoTaskScope sa(a);
@@ -740,7 +612,7 @@ TEST_F(TaskApiTest, NestedScopesInnermostOfTheFileSystemWins) {
         EXPECT_EQ(sb.task(), b);
         f = Create("nest.sst");
         AppendChunks(f.get(), 0, 1);  // Belongs to b (innermost), running.
-        ASSERT_TRUE(gate().WaitForBlocked(1));
+        ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
         EXPECT_OUTCOME(CancelOutcome::kNotFound, a->Cancel());
         EXPECT_OUTCOME(CancelOutcome::kNotFound, x->Cancel());
         EXPECT_OUTCOME(CancelOutcome::kRunning, b->Cancel());
@@ -755,7 +627,7 @@ TEST_F(TaskApiTest, NestedScopesInnermostOfTheFileSystemWins) {
     EXPECT_EQ(IoTaskScope::Innermost(), &sa);
   }
   EXPECT_EQ(IoTaskScope::Innermost(), nullptr);
-  gate().Open();
+  gate().OpenGate();
   EXPECT_TRUE(IsCancelled(f->Close(IOOptions(), nullptr)));
   EXPECT_EQ(Contents(Path("nest.sst")), ChunksText(0, 1));
   // Nothing of the other file system was touched.
@@ -792,14 +664,14 @@ TEST_F(TaskApiTest, DefaultTaskOwnsTheIoOutsideScopes) {
   EXPECT_NE(od->id(), d1->id());
 
   std::shared_ptr<IoTask> t = NewTask();
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> f = Create("default.sst");
   AppendChunks(f.get(), 0, 2);
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   EXPECT_OUTCOME(CancelOutcome::kNotFound, t->Cancel());
   EXPECT_OUTCOME(CancelOutcome::kNotFound, od->Cancel());
   EXPECT_OUTCOME(CancelOutcome::kRunning, d1->Cancel());
-  gate().Open();
+  gate().OpenGate();
   EXPECT_TRUE(IsCancelled(f->Close(IOOptions(), nullptr)));
   EXPECT_EQ(Contents(Path("default.sst")), ChunksText(0, 1));
   EXPECT_FALSE(d1->is_shut_down());
@@ -841,7 +713,7 @@ TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
   ASSERT_OK(DefaultIoTask(*fs_, &def));
   ASSERT_OK(rocksdb::WriteStringToFile(rocksdb::Env::Default(), "data",
                                        Path("existing"), false));
-  gate().Close(".sst");
+  gate().CloseGate(".sst");
   std::unique_ptr<FSWritableFile> f1, f2;
   {
     IoTaskScope scope(t1);
@@ -850,7 +722,7 @@ TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
   }
   f2 = Create("def.sst");
   AppendChunks(f2.get(), 50, 3);
-  ASSERT_TRUE(gate().WaitForBlocked(1));
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
 
   std::future<void> shutdown = Async(
       [&] { EXPECT_OK(ShutdownUringFileSystem(*fs_, ShutdownMode::kDrain)); });
@@ -860,7 +732,7 @@ TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
   EXPECT_TRUE(Eventually([&] { return t1->is_shut_down(); }));
   EXPECT_FALSE(Ready(shutdown, milliseconds(20)))
       << "ShutdownUringFileSystem(kDrain) returned while writes were held";
-  gate().Open();
+  gate().OpenGate();
   shutdown.get();
   EXPECT_TRUE(t1->is_shut_down());
   EXPECT_TRUE(def->is_shut_down());

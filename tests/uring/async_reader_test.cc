@@ -470,14 +470,27 @@ void CountFree(AsyncRead* read) {
   ++g_freed;
 }
 
-TEST_F(AsyncReaderTest, OwnBufferReadIsAbortedWithoutWaitingAndFreedWhenDone) {
+// A reader that cannot cancel (nothing stops a read in the kernel).
+std::shared_ptr<AsyncReader> UncancellableReader() {
   int err = 0;
   auto reader = AsyncReader::Create(8, /*can_cancel=*/false, nullptr, &err);
-  ASSERT_NE(reader, nullptr) << std::strerror(err);
-  Pipe p;
+  EXPECT_NE(reader, nullptr) << std::strerror(err);
+  return reader;
+}
+
+// A 16-byte own-buffer read of `p`, on the heap as a released read must be.
+AsyncRead* NewOwnBufferRead(const Pipe& p) {
   auto* read = new AsyncRead;
   Prepare(read, p.fds[0], new char[16], 16, 0);
   read->owns_buffer = true;
+  return read;
+}
+
+TEST_F(AsyncReaderTest, OwnBufferReadIsAbortedWithoutWaitingAndFreedWhenDone) {
+  auto reader = UncancellableReader();
+  ASSERT_NE(reader, nullptr);
+  Pipe p;
+  AsyncRead* read = NewOwnBufferRead(p);
   reader->Submit(read);
   g_freed = 0;
   WithDeadline("Abort of an uncancellable own-buffer read", 5, [&] {
@@ -503,13 +516,10 @@ TEST_F(AsyncReaderTest, OwnBufferReadIsAbortedWithoutWaitingAndFreedWhenDone) {
 }
 
 TEST_F(AsyncReaderTest, ReaderDestructorWaitsForReleasedReadsStillInTheKernel) {
-  int err = 0;
-  auto reader = AsyncReader::Create(8, /*can_cancel=*/false, nullptr, &err);
-  ASSERT_NE(reader, nullptr) << std::strerror(err);
+  auto reader = UncancellableReader();
+  ASSERT_NE(reader, nullptr);
   Pipe p;
-  auto* read = new AsyncRead;
-  Prepare(read, p.fds[0], new char[16], 16, 0);
-  read->owns_buffer = true;
+  AsyncRead* read = NewOwnBufferRead(p);
   reader->Submit(read);
   g_freed = 0;
   ASSERT_TRUE(reader->Release(read, CountFree));
