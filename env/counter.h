@@ -2,15 +2,19 @@
 // env/counter.h
 // -----------------------------------------------------------------------------
 //
-// Statistics counters: monotonic `std::atomic<uint64_t>` values that nothing
-// else depends on, so relaxed order is enough for both the bump and the read.
+// Statistics counters: monotonic values that nothing else depends on, so
+// relaxed order is enough for both the bump and the read. A plain
+// `std::atomic<uint64_t>` serves counters bumped now and then; a counter
+// bumped on every read from many threads is a `ShardedCounter`, whose bumps
+// do not contend for one cache line.
 //
-// Thread-safety: both functions are safe for concurrent use.
+// Thread-safety: everything here is safe for concurrent use.
 
 #ifndef URINGFS_ENV_COUNTER_H_
 #define URINGFS_ENV_COUNTER_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace uringfs {
@@ -22,6 +26,38 @@ inline void Bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
 inline uint64_t Get(const std::atomic<uint64_t>& counter) {
   return counter.load(std::memory_order_relaxed);
 }
+
+// A counter split into cache-line-sized cells; each thread bumps one cell
+// (threads are spread over the cells in creation order), a read sums them.
+class ShardedCounter {
+ public:
+  void Add(uint64_t n = 1) {
+    cells_[ThreadCell()].value.fetch_add(n, std::memory_order_relaxed);
+  }
+  uint64_t Sum() const {
+    uint64_t total = 0;
+    for (const Cell& c : cells_) {
+      total += c.value.load(std::memory_order_relaxed);
+    }
+    return total;
+  }
+
+ private:
+  static constexpr size_t kCells = 16;
+  struct alignas(64) Cell {
+    std::atomic<uint64_t> value{0};
+  };
+  static size_t ThreadCell() {
+    static std::atomic<size_t> next{0};
+    thread_local const size_t cell =
+        next.fetch_add(1, std::memory_order_relaxed) % kCells;
+    return cell;
+  }
+  Cell cells_[kCells];
+};
+
+inline void Bump(ShardedCounter& counter, uint64_t n = 1) { counter.Add(n); }
+inline uint64_t Get(const ShardedCounter& counter) { return counter.Sum(); }
 
 }  // namespace uringfs
 

@@ -35,7 +35,7 @@ rocksdb::IOStatus UringRandomAccessFile::Read(
   return NoThrow("uringfs Read", [&] {
     rocksdb::IOStatus s = CheckReadRequest(target_, path_, offset, n, scratch);
     if (!s.ok()) return s;
-    counters_->reads.fetch_add(1, std::memory_order_relaxed);
+    Bump(counters_->reads);
     uring::ReadOp op = MakeReadOp(offset, n, scratch);
     engine_->Read(target_, &op, 1);
     return FinishRead(op, path_, result);
@@ -46,9 +46,8 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
     rocksdb::FSReadRequest* reqs, size_t num_reqs,
     const rocksdb::IOOptions& /*options*/, rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs MultiRead", [&] {
-    counters_->multi_reads.fetch_add(1, std::memory_order_relaxed);
-    counters_->multi_read_requests.fetch_add(num_reqs,
-                                             std::memory_order_relaxed);
+    Bump(counters_->multi_reads);
+    Bump(counters_->multi_read_requests, num_reqs);
     absl::InlinedVector<uring::ReadOp, 32> ops(num_reqs);
     for (size_t i = 0; i < num_reqs; ++i) {
       rocksdb::FSReadRequest& r = reqs[i];
@@ -60,11 +59,10 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
     }
     const auto start = std::chrono::steady_clock::now();
     engine_->Read(target_, ops.data(), num_reqs);
-    counters_->multi_read_nanos.fetch_add(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now() - start)
-            .count(),
-        std::memory_order_relaxed);
+    Bump(counters_->multi_read_nanos,
+         std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now() - start)
+             .count());
     for (size_t i = 0; i < num_reqs; ++i) {
       if (reqs[i].status.ok()) {
         reqs[i].status = FinishRead(ops[i], path_, &reqs[i].result);
@@ -80,7 +78,7 @@ rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
     rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs ReadAsync", [&] {
-    counters_->async_reads.fetch_add(1, std::memory_order_relaxed);
+    Bump(counters_->async_reads);
     const FsTask* task = tasks_->Current();
     if (task->is_shut_down()) {
       *io_handle = nullptr;

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "env/counter.h"
 #include "env/fs_tasks.h"
 #include "env/open_for_read.h"
 #include "env/uring/read_engine.h"
@@ -32,11 +33,11 @@ namespace uringfs {
 // Per-file-system counters of the RocksDB-level read calls (statistics
 // only: relaxed atomics, independent of each other).
 struct RocksReadCounters {
-  std::atomic<uint64_t> reads{0};
-  std::atomic<uint64_t> multi_reads{0};
-  std::atomic<uint64_t> multi_read_requests{0};
-  std::atomic<uint64_t> multi_read_nanos{0};  // Wall time inside MultiRead.
-  std::atomic<uint64_t> async_reads{0};
+  ShardedCounter reads;
+  ShardedCounter multi_reads;
+  ShardedCounter multi_read_requests;
+  ShardedCounter multi_read_nanos;  // Wall time inside MultiRead.
+  ShardedCounter async_reads;
 };
 
 class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {

@@ -22,7 +22,7 @@ void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (ops[i].finished) continue;
     PreadToEnd(target, faults_.get(), &ops[i]);
-    counters_.ops_pread.fetch_add(1, std::memory_order_relaxed);
+    counters_.ops_pread.Add(1);
   }
 }
 
@@ -36,7 +36,7 @@ bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
     nowait_reads_.store(false, std::memory_order_relaxed);
     return false;
   }
-  counters_.ops_cached.fetch_add(1, std::memory_order_relaxed);
+  counters_.ops_cached.Add(1);
   return !ApplyResult(target, r < 0 ? -errno : r, faults_.get(), op);
 }
 
@@ -67,12 +67,11 @@ void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   }
   const BatchOutcome outcome =
       ReadBatch(lease.ring(), target, ops, n, faults_.get());
-  counters_.submitted.fetch_add(outcome.submitted, std::memory_order_relaxed);
+  counters_.submitted.Add(outcome.submitted);
   counters_.resubmitted.fetch_add(outcome.resubmitted,
                                   std::memory_order_relaxed);
   counters_.rescued.fetch_add(outcome.rescued, std::memory_order_relaxed);
-  counters_.ops_uring.fetch_add(CountFinished(ops, n) - finished_before,
-                                std::memory_order_relaxed);
+  counters_.ops_uring.Add(CountFinished(ops, n) - finished_before);
   switch (outcome.ring) {
     case BatchOutcome::Ring::kOk:
       break;

@@ -29,6 +29,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "env/counter.h"
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/features.h"
@@ -41,10 +42,10 @@ namespace uring {
 // Statistics only: every counter is independent of every other and of the
 // data it counts, so relaxed increments and loads are enough.
 struct ReadCounters {
-  std::atomic<uint64_t> ops_uring{0};      // Ops read through io_uring.
-  std::atomic<uint64_t> ops_pread{0};      // Ops read by the pread fallback.
-  std::atomic<uint64_t> ops_cached{0};     // Ops served by RWF_NOWAIT.
-  std::atomic<uint64_t> submitted{0};      // SQEs of synchronous reads.
+  ShardedCounter ops_uring;                // Ops read through io_uring.
+  ShardedCounter ops_pread;                // Ops read by the pread fallback.
+  ShardedCounter ops_cached;               // Ops served by RWF_NOWAIT.
+  ShardedCounter submitted;                // SQEs of synchronous reads.
   std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
   std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
   std::atomic<uint64_t> rings_abandoned{0};// Rings given up on or lost.

