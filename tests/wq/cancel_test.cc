@@ -445,11 +445,13 @@ TEST(CancelTest, QueueShutdownLeavesNoThreadsAndSweepsPending) {
     EXPECT_EQ(stats.unbound.workers, 0);
     EXPECT_EQ(stats.bound.running, 0);
     EXPECT_EQ(stats.unbound.running, 0);
-    EXPECT_EQ(CountThreads(), threads_before);
+    // <=: a thread of an earlier test's queue may still be exiting at the
+    // start; none of this queue's may be left.
+    EXPECT_LE(CountThreads(), threads_before);
     task->Enqueue(&late);
     ExpectCancelledOnce(late);
   }
-  EXPECT_EQ(CountThreads(), threads_before);
+  EXPECT_LE(CountThreads(), threads_before);
 }
 
 // A work item that enqueues another from its callbacks.
