@@ -56,6 +56,7 @@
 #include "absl/synchronization/mutex.h"
 #include "tests/deadline.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -153,33 +154,8 @@ class SlowFs final : public rocksdb::FileSystemWrapper {
 // Helpers.
 // ---------------------------------------------------------------------------
 
-std::string TmpBase() {
-  const char* env = std::getenv("TEST_TMPDIR");
-  return env != nullptr ? env : "/var/tmp";
-}
-
-std::string FreshDir(const std::string& tag) {
-  std::string templ = TmpBase() + "/" + tag + "_XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << templ << ": " << std::strerror(errno);
-    return TmpBase();
-  }
-  return buf.data();
-}
-
-void RemoveTree(const std::string& dir) {
-  std::vector<std::string> children;
-  rocksdb::FileSystem::Default()
-      ->GetChildren(dir, IOOptions(), &children, nullptr)
-      .PermitUncheckedError();
-  for (const std::string& c : children) {
-    if (c == "." || c == "..") continue;
-    ::unlink((dir + "/" + c).c_str());
-  }
-  ::rmdir(dir.c_str());
-}
+using testing::FreshDir;
+using testing::RemoveTree;
 
 std::string Key(uint64_t i) {
   char buf[32];

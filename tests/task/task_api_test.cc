@@ -52,6 +52,7 @@
 #include "rocksdb/file_system.h"
 #include "tests/deadline.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 #include "tests/write/seam_fs.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -87,32 +88,8 @@ bool Eventually(const std::function<bool()>& pred,
 // Helpers.
 // ---------------------------------------------------------------------------
 
-// A fresh directory under TEST_TMPDIR (Bazel puts it in the output base,
-// /var/tmp/..., ext4 here: O_DIRECT works there, unlike on a tmpfs /tmp).
-std::string FreshDir(const std::string& tag) {
-  const char* env = std::getenv("TEST_TMPDIR");
-  std::string base = env != nullptr ? env : "/var/tmp";
-  std::string templ = base + "/task_" + tag + "_XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << templ << ": " << std::strerror(errno);
-    return base;
-  }
-  return buf.data();
-}
-
-void RemoveTree(const std::string& dir) {
-  std::vector<std::string> children;
-  rocksdb::FileSystem::Default()
-      ->GetChildren(dir, IOOptions(), &children, nullptr)
-      .PermitUncheckedError();
-  for (const std::string& c : children) {
-    if (c == "." || c == "..") continue;
-    ::unlink((dir + "/" + c).c_str());
-  }
-  ::rmdir(dir.c_str());
-}
+using testing::FreshDir;
+using testing::RemoveTree;
 
 std::string Chunk(int i, size_t n) {
   std::string s(n, '\0');
@@ -178,7 +155,7 @@ constexpr size_t kChunk = 64 << 10;
 class TaskApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshDir("api");
+    dir_ = FreshDir("task_api");
     base_ = std::make_shared<SeamFileSystem>();
     fs_ = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
   }

@@ -47,6 +47,7 @@
 #include "rocksdb/slice.h"
 #include "tests/deadline.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 #include "tests/write/seam_fs.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -165,26 +166,6 @@ std::string Concat(const std::vector<std::string>& parts, size_t n) {
   return s;
 }
 
-// A fresh directory for the running test under TEST_TMPDIR (ext4 under
-// Bazel's output base here), else under /var/tmp.
-std::string FreshTestDir() {
-  const char* env = std::getenv("TEST_TMPDIR");
-  std::string root = env != nullptr && *env != '\0' ? env : "/var/tmp";
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  for (char& c : name) {
-    if (c == '/') c = '_';
-  }
-  const std::string dir =
-      root + "/uringfs_write_" + std::to_string(::getpid()) + "_" + name;
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  std::filesystem::create_directories(dir, ec);
-  EXPECT_FALSE(ec) << dir << ": " << ec.message();
-  return dir;
-}
-
 // ---------------------------------------------------------------------------
 // Fixture: uringfs over a fresh seam, in a fresh directory.
 // ---------------------------------------------------------------------------
@@ -192,15 +173,14 @@ std::string FreshTestDir() {
 class WriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshTestDir();
+    dir_ = testing::FreshDir("uringfs_write");
     seam_ = std::make_shared<SeamFileSystem>();
     Reset(UringFsOptions());
   }
 
   void TearDown() override {
     seam_->OpenGate();  // Never leave a worker parked at the gate.
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    testing::RemoveTree(dir_);
   }
 
   // Replaces the file system under test with one using `o` (same seam).
