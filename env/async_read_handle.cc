@@ -48,7 +48,7 @@ void DeleteHandle(void* p) {
   std::shared_ptr<AsyncReader> reader = std::move(h->reader);
   AsyncRead* read = h;
   if (reader != nullptr) {
-    if (reader->Release(read, FreeHandle)) return;  // Freed when done.
+    if (h->owns_buffer && reader->Release(read, FreeHandle)) return;
     reader->Abort(&read, 1);  // Waits if the kernel has the caller's buffer.
   }
   delete h;

@@ -13,7 +13,9 @@
 //     locks), never on a uringfs thread; no uringfs lock is held meanwhile.
 //   * `AbortAsyncReads` and the handle deleter return only when the kernel
 //     can no longer write into the request's buffer (RocksDB frees it right
-//     after): cancel, then wait for the completion.
+//     after). Reads of up to 64 KiB go into a buffer of uringfs's own, copied
+//     at completion, so aborting them returns at once; larger reads are
+//     cancelled and waited for.
 //   * Without io_uring the read happens synchronously inside
 //     `StartAsyncRead`, and the callback still runs at the next `Poll`.
 //

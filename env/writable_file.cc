@@ -13,6 +13,10 @@ namespace uringfs {
 
 class WriteState final {
  public:
+  explicit WriteState(std::string fname) : fname_(std::move(fname)) {}
+
+  const std::string& fname() const { return fname_; }
+
   // The first failure, or OK. Lock-free while there is none.
   rocksdb::IOStatus error() const ABSL_LOCKS_EXCLUDED(mu_) {
     if (!failed()) return rocksdb::IOStatus::OK();
@@ -48,6 +52,7 @@ class WriteState final {
   }
 
  private:
+  const std::string fname_;  // For messages.
   mutable absl::Mutex mu_;
   std::atomic<bool> failed_{false};
   rocksdb::IOStatus error_ ABSL_GUARDED_BY(mu_);
@@ -63,7 +68,7 @@ UringWritableFile::UringWritableFile(
       base_(std::move(base)),
       inode_(std::move(inode)),
       scheduler_(std::move(scheduler)),
-      state_(std::make_shared<WriteState>()),
+      state_(std::make_shared<WriteState>(fname_)),
       write_behind_(write_behind && !base_->use_direct_io()),
       size_(base_->GetFileSize(rocksdb::IOOptions(), nullptr)) {}
 
@@ -79,10 +84,11 @@ void UringWritableFile::Queue(const char* what, uint64_t bytes,
   state->AddInflight();
   scheduler_->Enqueue(
       inode_, bytes,
-      [state, scheduler, what, fname = fname_, op = std::move(op)](int status) {
+      [state, scheduler, what, op = std::move(op)](int status) {
         if (status != 0) {
           state->Fail(IOErrorFromErrno(
-              std::string("queued ") + what + " (not done)", fname, -status));
+              std::string("queued ") + what + " (not done)", state->fname(),
+              -status));
           return;
         }
         if (state->failed()) return;  // Never write past a failure.

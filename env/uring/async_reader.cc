@@ -18,13 +18,6 @@ int CurrentTid() {
   return tid;
 }
 
-// A finished op whose error says nothing about the file (RescueWithPread).
-bool Rescuable(const ReadOp& op) {
-  const int e = op.error;
-  return op.finished &&
-         (e == EAGAIN || e == EINTR || e == ECANCELED || e == EFAULT);
-}
-
 }  // namespace
 
 std::shared_ptr<AsyncReader> AsyncReader::Create(
@@ -65,13 +58,23 @@ void AsyncReader::FreeReleased() {
   for (AsyncRead* read : done) read->release_fn(read);
 }
 
+bool AsyncReader::AbandonLocked(AsyncRead* read) {
+  read->state = AsyncRead::State::kAbandoned;
+  // A read already asked to stop by CancelOwned needs no second cancel.
+  return !read->cancel_requested && PrepCancel(read);
+}
+
+void AsyncReader::ReapReadyLocked() {
+  if (!reaping_) ReapLocked();  // The reaper, if any, owns the CQ meanwhile.
+}
+
 bool AsyncReader::Release(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
   using State = AsyncRead::State;
   absl::MutexLock l(&mu_);
   if (!read->owns_buffer) return false;
-  if (read->state == State::kInFlight && !read->deferred) {
-    read->state = State::kAbandoned;
-    if (PrepCancel(read)) ::io_uring_submit(ring_->get());
+  if (read->state == State::kInFlight && !read->deferred &&
+      AbandonLocked(read)) {
+    ::io_uring_submit(ring_->get());
   }
   if (read->state != State::kAbandoned) return false;
   read->release_fn = free_fn;
@@ -79,8 +82,12 @@ bool AsyncReader::Release(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
 }
 
 void AsyncReader::Submit(AsyncRead* read) {
+  FreeReleased();  // Of earlier rounds: keeps their number bounded.
   {
     absl::MutexLock l(&mu_);
+    // Completions nobody waits for (abandoned reads) must not keep the
+    // ring full: take whatever is ready before looking for room.
+    ReapReadyLocked();
     read->state = AsyncRead::State::kInFlight;
     read->submitter = CurrentTid();
     if (SubmitLocked(read)) {
@@ -167,7 +174,7 @@ void AsyncReader::OnCompletion(AsyncRead* read, int res) {
   }
   if (read->cancel_requested && res == -ECANCELED) return Finish(read, true);
   const bool more = ApplyResult(read->target, res, faults_.get(), &read->op);
-  if (!more && !Rescuable(read->op)) return Finish(read, false);
+  if (!more && !NeedsRescue(read->op)) return Finish(read, false);
   if (read->cancel_requested) return Finish(read, true);
   if (CurrentTid() != read->submitter) {
     read->deferred = true;  // A requester continues it (Poll, Abort).
@@ -304,8 +311,7 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
       Unlink(read);
       read->state = State::kAborted;
     } else if (read->state == State::kInFlight && read->owns_buffer) {
-      read->state = State::kAbandoned;  // Its buffer is ours: don't wait.
-      if (!read->cancel_requested) cancels = PrepCancel(read) || cancels;
+      cancels = AbandonLocked(read) || cancels;  // Our buffer: no wait.
     } else if (read->state == State::kInFlight) {
       read->state = State::kAborting;
       // A read already asked to stop by CancelOwned needs no second cancel.
@@ -313,6 +319,7 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
     }
   }
   if (cancels) ::io_uring_submit(ring_->get());
+  ReapReadyLocked();  // WaitUntil may have nothing to wait for.
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (size_t i = 0; i < n; ++i) {
       if (reads[i]->state == State::kAborting) return false;

@@ -8,10 +8,12 @@
 //
 // An `AsyncRead` moves through these states:
 //
-//   kInFlight --completion--> kCompleted --TakeCompleted--> kReported
+//   kInFlight --completion--> kCompleted --Poll--> kReported
 //       |                         |
 //       +--Abort--> kAborting --completion--> kAborted
-//                                 +--Abort (not yet reported)--> kAborted
+//       |                         +--Abort (not yet reported)--> kAborted
+//       +--Abort, owns_buffer--> kAbandoned --completion--> kAborted
+//                                (freed then if released)
 //
 // Short reads and EAGAIN/EINTR are re-submitted inside kInFlight, so a read
 // is kCompleted only when it is finished (full, EOF or error). A read the
@@ -130,7 +132,8 @@ class AsyncReader final {
   //
   // Makes every read of `reads` that is not yet reported kAborted: cancels
   // the ones in the kernel and waits until the kernel has let go of their
-  // buffers. Reported reads are left alone.
+  // buffers — except reads into uringfs's own buffer (owns_buffer), which
+  // become kAbandoned at once (see Release). Reported reads are left alone.
   void Abort(AsyncRead* const* reads, size_t n) ABSL_LOCKS_EXCLUDED(mu_);
 
   // AsyncReader::Release()
@@ -171,6 +174,11 @@ class AsyncReader final {
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCompletion(AsyncRead* read, int res)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks an in-flight owns_buffer read kAbandoned; true if a cancel was
+  // queued (the caller submits).
+  bool AbandonLocked(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Processes the completions already there, unless a reaper is waiting.
+  void ReapReadyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Continues a read that needs more reading on this (requester) thread.
   void Continue(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finishes `read` as kCompleted; with ECANCELED when `cancelled`.
@@ -194,7 +202,8 @@ class AsyncReader final {
   absl::CondVar reaped_;              // Signalled after each reaper round.
   bool reaping_ ABSL_GUARDED_BY(mu_) = false;
   unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
-  AsyncRead* live_ ABSL_GUARDED_BY(mu_) = nullptr;  // Reads in the kernel.
+  // Reads in the kernel or deferred (not final yet).
+  AsyncRead* live_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::vector<AsyncRead*> released_done_ ABSL_GUARDED_BY(mu_);
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;

@@ -41,11 +41,7 @@ void PreadToEnd(const ReadTarget& target, FaultInjector* faults, ReadOp* op) {
 
 bool RescueWithPread(const ReadTarget& target, FaultInjector* faults,
                      ReadOp* op) {
-  const int e = op->error;
-  if (!op->finished ||
-      (e != EAGAIN && e != EINTR && e != ECANCELED && e != EFAULT)) {
-    return false;
-  }
+  if (!NeedsRescue(*op)) return false;
   op->error = 0;
   op->finished = false;
   PreadToEnd(target, faults, op);

@@ -22,6 +22,7 @@
 #ifndef URINGFS_ENV_URING_READ_OP_H_
 #define URINGFS_ENV_URING_READ_OP_H_
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 
@@ -75,6 +76,16 @@ bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
 // Finishes `op` with plain `pread` calls (the fallback path). On return
 // `op->finished` is true.
 void PreadToEnd(const ReadTarget& target, FaultInjector* faults, ReadOp* op);
+
+// NeedsRescue()
+//
+// True for an op the ring finished with an error that says nothing about
+// the file (see RescueWithPread).
+inline bool NeedsRescue(const ReadOp& op) {
+  const int e = op.error;
+  return op.finished &&
+         (e == EAGAIN || e == EINTR || e == ECANCELED || e == EFAULT);
+}
 
 // RescueWithPread()
 //

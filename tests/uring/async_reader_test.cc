@@ -546,6 +546,36 @@ TEST_F(AsyncReaderTest, ReleaseOfAReadNotInTheKernelTakesNothing) {
   EXPECT_FALSE(reader_->Release(&read, CountFree));  // Done: caller frees.
 }
 
+TEST_F(AsyncReaderTest, AbandonedReadsAreReapedByLaterSubmissions) {
+  int err = 0;
+  auto reader = AsyncReader::Create(2, /*can_cancel=*/false, nullptr, &err);
+  ASSERT_NE(reader, nullptr) << std::strerror(err);
+  Pipe a, b, c;
+  g_freed = 0;
+  for (Pipe* p : {&a, &b}) {  // Fill the ring with abandoned reads.
+    AsyncRead* read = NewOwnBufferRead(*p);
+    reader->Submit(read);
+    reader->Abort(&read, 1);
+    ASSERT_TRUE(reader->Release(read, CountFree));
+  }
+  a.Write("0123456789abcdef");
+  b.Write("0123456789abcdef");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Nobody polls: the next submissions must reap the two completions and
+  // find room in the ring, not fall back to pread for ever.
+  c.Write("wxyz");
+  AsyncRead next;
+  std::string buf(4, '\0');
+  Prepare(&next, c.fds[0], &buf[0], buf.size(), 0);
+  reader->Submit(&next);
+  EXPECT_EQ(reader->sync_fallbacks(), 0u);
+  AsyncRead* n = &next;
+  std::vector<AsyncRead*> due;
+  WithDeadline("Poll", 5, [&] { reader->Poll(&n, 1, 1, &due); });
+  EXPECT_EQ(buf, "wxyz");
+  EXPECT_EQ(g_freed.load(), 2) << "released reads were never freed";
+}
+
 }  // namespace
 }  // namespace uring
 }  // namespace uringfs
