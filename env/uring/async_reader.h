@@ -82,6 +82,9 @@ struct AsyncRead {
   // `op.buf` is uringfs's own memory, not the caller's: Abort need not wait
   // for the kernel to let go of it (see Release). Immutable.
   bool owns_buffer = false;
+  // Read with pread when it started (no async ring): kCompleted from the
+  // start, never in the kernel. Set by ReadEngine::StartAsync; immutable.
+  bool synchronous = false;
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
   bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
