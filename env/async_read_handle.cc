@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <utility>
 
@@ -14,7 +13,7 @@ namespace uringfs {
 namespace {
 
 using uring::AsyncRead;
-using uring::AsyncReader;
+using uring::ReadEngine;
 
 // Reads up to this size go into a buffer of uringfs's own and are copied
 // into RocksDB's at completion: aborting them (RocksDB aborts the prefetch of
@@ -26,14 +25,14 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
-// The read itself is the base, so a reader's `AsyncRead*` leads back to it.
+// The read itself is the base, so an engine's `AsyncRead*` leads back to it.
 struct Handle : AsyncRead {
-  rocksdb::FSReadRequest req;           // The caller's request, with results.
+  rocksdb::FSReadRequest req;  // The caller's request, with results.
   AsyncCallback cb;
   void* cb_arg = nullptr;
   std::string path;
   std::shared_ptr<const SharedFd> fd;   // Keeps target.fd from being reused.
-  std::shared_ptr<AsyncReader> reader;  // Null: done synchronously.
+  std::shared_ptr<ReadEngine> engine;   // Runs the read; outlives it.
   std::unique_ptr<char, FreeDeleter> own_buffer;  // See kOwnBufferMax.
 };
 
@@ -44,13 +43,11 @@ void FreeHandle(AsyncRead* read) { delete static_cast<Handle*>(read); }
 void DeleteHandle(void* p) {
   Handle* h = AsHandle(p);
   if (h == nullptr) return;
-  // The handle must not keep the reader alive once the reader owns it.
-  std::shared_ptr<AsyncReader> reader = std::move(h->reader);
+  // The handle must not keep the engine alive once the engine owns it.
+  std::shared_ptr<ReadEngine> engine = std::move(h->engine);
+  if (h->owns_buffer && engine->ReleaseAsync(h, FreeHandle)) return;
   AsyncRead* read = h;
-  if (reader != nullptr) {
-    if (h->owns_buffer && reader->Release(read, FreeHandle)) return;
-    reader->Abort(&read, 1);  // Waits if the kernel has the caller's buffer.
-  }
+  engine->AbortAsync(&read, 1);  // Waits if the kernel has the caller's buffer.
   delete h;
 }
 
@@ -59,9 +56,8 @@ void DeleteHandle(void* p) {
 // or if memory is short.
 bool UseOwnBuffer(Handle* h, size_t len) {
   if (len == 0 || len > kOwnBufferMax) return false;
-  const size_t align = std::max<size_t>(h->target.direct ? h->target.alignment
-                                                         : 1,
-                                        alignof(std::max_align_t));
+  const size_t align = std::max<size_t>(
+      h->target.direct ? h->target.alignment : 1, alignof(std::max_align_t));
   void* p = nullptr;
   if (::posix_memalign(&p, align, (len + align - 1) / align * align) != 0) {
     return false;
@@ -72,47 +68,59 @@ bool UseOwnBuffer(Handle* h, size_t len) {
   return true;
 }
 
-// Handles grouped by the reader that runs them (null: synchronous ones).
-std::map<AsyncReader*, std::vector<AsyncRead*>> ByReader(
-    const std::vector<void*>& io_handles) {
-  std::map<AsyncReader*, std::vector<AsyncRead*>> groups;
+// Calls `fn(engine, reads, n)` for each run of `io_handles` that share an
+// engine (one file system's handles share one: a single call).
+template <typename Fn>
+void ForEachEngine(const std::vector<void*>& io_handles, Fn fn) {
+  std::vector<AsyncRead*> reads;
+  reads.reserve(io_handles.size());
+  ReadEngine* engine = nullptr;
   for (void* p : io_handles) {
-    if (p != nullptr) groups[AsHandle(p)->reader.get()].push_back(AsHandle(p));
+    if (p == nullptr) continue;
+    Handle* h = AsHandle(p);
+    if (engine != nullptr && h->engine.get() != engine) {
+      fn(engine, reads.data(), reads.size());
+      reads.clear();
+    }
+    engine = h->engine.get();
+    reads.push_back(h);
   }
-  return groups;
+  if (!reads.empty()) fn(engine, reads.data(), reads.size());
+}
+
+// Moves the result of a reported read into the caller's request.
+void Deliver(Handle* h) {
+  h->req.status = NoThrow("uringfs Poll", [&] {
+    rocksdb::IOStatus st = FinishRead(h->op, h->path, &h->req.result);
+    if (st.ok() && h->owns_buffer) {  // Hand the bytes to the caller.
+      std::memcpy(h->req.scratch, h->op.buf, h->op.done);
+      h->req.result = rocksdb::Slice(h->req.scratch, h->op.done);
+    }
+    return st;
+  });
 }
 
 }  // namespace
 
-rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
-                                 const uring::ReadTarget& target,
-                                 std::shared_ptr<const SharedFd> fd,
-                                 const std::string& path,
-                                 uring::ReadEngine* engine, uint64_t owner,
-                                 AsyncCallback cb,
-                                 void* cb_arg, void** io_handle,
+rocksdb::IOStatus StartAsyncRead(AsyncReadStart start, void** io_handle,
                                  rocksdb::IOHandleDeleter* del_fn) {
   *io_handle = nullptr;
-  rocksdb::IOStatus s =
-      CheckReadRequest(target, path, req.offset, req.len, req.scratch);
+  rocksdb::FSReadRequest& req = *start.req;
+  rocksdb::IOStatus s = CheckReadRequest(start.target, start.path, req.offset,
+                                         req.len, req.scratch);
   if (!s.ok()) return s;
   auto h = std::make_unique<Handle>();
   h->req = req;
-  h->cb = std::move(cb);
-  h->cb_arg = cb_arg;
-  h->path = path;
-  h->fd = std::move(fd);
-  h->target = target;
+  h->cb = std::move(start.cb);
+  h->cb_arg = start.cb_arg;
+  h->path = std::move(start.path);
+  h->fd = std::move(start.fd);
+  h->engine = std::move(start.engine);
+  h->target = start.target;
   h->op = MakeReadOp(req.offset, req.len, req.scratch);
-  h->owner = owner;
-  h->reader = engine->async_reader();
-  if (h->reader != nullptr) {
-    UseOwnBuffer(h.get(), req.len);
-    h->reader->Submit(h.get());
-  } else {
-    engine->Read(target, &h->op, 1);
-    h->state = AsyncRead::State::kCompleted;
-  }
+  h->owner = start.owner;
+  if (h->engine->AsyncOnRing()) UseOwnBuffer(h.get(), req.len);
+  h->engine->StartAsync(h.get());
   *io_handle = h.release();
   *del_fn = DeleteHandle;
   return rocksdb::IOStatus::OK();
@@ -123,36 +131,18 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
   std::vector<AsyncRead*> due;
   const rocksdb::IOStatus s = NoThrow("uringfs Poll", [&] {
     size_t still_wanted = min_completions;
-    // Groups in map order: the synchronous ones (null reader) first.
-    for (auto& [reader, reads] : ByReader(io_handles)) {
-      size_t finished = 0;
-      if (reader != nullptr) {
-        finished = reader->Poll(reads.data(), reads.size(),
-                                std::min(still_wanted, reads.size()), &due);
-      } else {
-        due.reserve(due.size() + reads.size());
-        for (AsyncRead* read : reads) {
-          ++finished;  // Done at start; reported, aborted or due now.
-          if (read->state != AsyncRead::State::kCompleted) continue;
-          read->state = AsyncRead::State::kReported;
-          due.push_back(read);
-        }
-      }
-      still_wanted -= std::min(still_wanted, finished);
-    }
+    ForEachEngine(io_handles,
+                  [&](ReadEngine* engine, AsyncRead* const* reads, size_t n) {
+                    const size_t finished = engine->PollAsync(
+                        reads, n, std::min(still_wanted, n), &due);
+                    still_wanted -= std::min(still_wanted, finished);
+                  });
     return rocksdb::IOStatus::OK();
   });
   // Callbacks last, on this thread, with no uringfs lock held.
   for (AsyncRead* read : due) {
     Handle* h = static_cast<Handle*>(read);
-    h->req.status = NoThrow("uringfs Poll", [&] {
-      rocksdb::IOStatus st = FinishRead(h->op, h->path, &h->req.result);
-      if (st.ok() && h->owns_buffer) {  // Hand the bytes to the caller.
-        std::memcpy(h->req.scratch, h->op.buf, h->op.done);
-        h->req.result = rocksdb::Slice(h->req.scratch, h->op.done);
-      }
-      return st;
-    });
+    Deliver(h);
     h->cb(h->req, h->cb_arg);
   }
   return s;
@@ -160,17 +150,10 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
 
 rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles) {
   return NoThrow("uringfs AbortIO", [&] {
-    for (auto& [reader, reads] : ByReader(io_handles)) {
-      if (reader != nullptr) {
-        reader->Abort(reads.data(), reads.size());
-        continue;
-      }
-      for (AsyncRead* read : reads) {
-        if (read->state == AsyncRead::State::kCompleted) {
-          read->state = AsyncRead::State::kAborted;
-        }
-      }
-    }
+    ForEachEngine(io_handles,
+                  [](ReadEngine* engine, AsyncRead* const* reads, size_t n) {
+                    engine->AbortAsync(reads, n);
+                  });
     return rocksdb::IOStatus::OK();
   });
 }

@@ -16,7 +16,7 @@
 //     after). Reads of up to 64 KiB go into a buffer of uringfs's own, copied
 //     at completion, so aborting them returns at once; larger reads are
 //     cancelled and waited for.
-//   * Without io_uring the read happens synchronously inside
+//   * Without io_uring the engine reads synchronously inside
 //     `StartAsyncRead`, and the callback still runs at the next `Poll`.
 //
 // Thread-safety: the functions are safe for concurrent use; one handle is
@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,20 +41,27 @@ namespace uringfs {
 using AsyncCallback =
     std::function<void(const rocksdb::FSReadRequest&, void*)>;
 
+// What one `ReadAsync` call asks for.
+struct AsyncReadStart {
+  // The caller's request; `scratch` must stay valid until the callback ran
+  // or the handle was aborted or deleted.
+  rocksdb::FSReadRequest* req = nullptr;
+  uring::ReadTarget target;
+  // Owns `target.fd`; the handle keeps it open until it is deleted.
+  std::shared_ptr<const SharedFd> fd;
+  std::string path;                           // For error messages.
+  std::shared_ptr<uring::ReadEngine> engine;  // Runs the read.
+  uint64_t owner = 0;  // The task the read belongs to (CancelAsync).
+  AsyncCallback cb;
+  void* cb_arg = nullptr;
+};
+
 // StartAsyncRead()
 //
-// Checks `req` (see `CheckReadRequest`), starts reading it from `target` and
-// stores the handle and its deleter. `req.scratch` must stay valid until the
-// callback ran or the handle was aborted or deleted. The handle keeps `fd`
-// (which owns `target.fd`) open until it is deleted. The read belongs to
-// the task `owner` (uring::AsyncReader::CancelOwned).
-rocksdb::IOStatus StartAsyncRead(rocksdb::FSReadRequest& req,
-                                 const uring::ReadTarget& target,
-                                 std::shared_ptr<const SharedFd> fd,
-                                 const std::string& path,
-                                 uring::ReadEngine* engine, uint64_t owner,
-                                 AsyncCallback cb,
-                                 void* cb_arg, void** io_handle,
+// Checks the request (see `CheckReadRequest`), starts reading it and stores
+// the handle and its deleter. The handle is a pure adapter: the engine runs
+// the read (uring::ReadEngine::StartAsync).
+rocksdb::IOStatus StartAsyncRead(AsyncReadStart start, void** io_handle,
                                  rocksdb::IOHandleDeleter* del_fn);
 
 // PollAsyncReads()

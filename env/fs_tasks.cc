@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "env/counter.h"
+#include "base/counter.h"
 
 namespace uringfs {
 namespace {
 
 thread_local const IoTaskScope* tls_innermost = nullptr;
-
-
 }  // namespace
 
 IoTaskScope::IoTaskScope(std::shared_ptr<IoTask> task)
@@ -22,18 +20,9 @@ IoTaskScope::~IoTaskScope() { tls_innermost = outer_; }
 
 const IoTaskScope* IoTaskScope::Innermost() { return tls_innermost; }
 
-void TaskHome::SetReadCanceller(ReadCanceller canceller) {
-  absl::MutexLock l(&mu_);
-  canceller_ = std::move(canceller);
-}
-
 size_t TaskHome::CancelReads(uint64_t task_id) const {
-  ReadCanceller canceller;
-  {
-    absl::MutexLock l(&mu_);
-    canceller = canceller_;
-  }
-  return canceller ? canceller(task_id) : 0;
+  std::shared_ptr<uring::ReadEngine> engine = reads_.lock();
+  return engine == nullptr ? 0 : engine->CancelAsync(task_id);
 }
 
 FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
@@ -80,15 +69,17 @@ void FsTask::Shutdown(ShutdownMode mode) {
                                                 : wq::ShutdownMode::kDrain);
 }
 
-FsTasks::FsTasks(wq::Queue* queue)
+FsTasks::FsTasks(wq::Queue* queue, std::weak_ptr<uring::ReadEngine> reads)
     : queue_(queue),
-      home_(std::make_shared<TaskHome>()),
+      home_(std::make_shared<TaskHome>(std::move(reads))),
       default_(std::make_shared<FsTask>(home_, queue->NewTask())) {}
 
 std::shared_ptr<FsTask> FsTasks::NewTask() {
+  absl::MutexLock l(&mu_);
+  // Under the lock: Shutdown sets the flag under it before collecting the
+  // tasks, so no task created here can escape it.
   if (shut_down()) return nullptr;
   auto task = std::make_shared<FsTask>(home_, queue_->NewTask());
-  absl::MutexLock l(&mu_);
   opened_.erase(std::remove_if(opened_.begin(), opened_.end(),
                                [](const std::weak_ptr<FsTask>& t) {
                                  return t.expired();
@@ -108,10 +99,10 @@ FsTask* FsTasks::Current() const {
 }
 
 void FsTasks::Shutdown(ShutdownMode mode) {
-  shut_down_.store(true, std::memory_order_release);
   std::vector<std::shared_ptr<FsTask>> live;
   {
     absl::MutexLock l(&mu_);
+    shut_down_.store(true, std::memory_order_release);
     for (const std::weak_ptr<FsTask>& t : opened_) {
       if (std::shared_ptr<FsTask> task = t.lock()) live.push_back(task);
     }

@@ -8,9 +8,12 @@
 // the I/O this thread issues now belong to" (`Current`), and shuts the whole
 // file system down.
 //
-// Asynchronous reads live in the read engine, not in the worker queue; the
-// file system installs a `ReadCanceller` that cancels the in-flight reads of
-// a task (by id) so that Cancel and Shutdown cover them too.
+// The file system owns its `FsTasks` and hands it to both engines' users:
+// the write scheduler queues work under `Current()`, and the read side tags
+// asynchronous reads with its id. Asynchronous reads live in the read engine,
+// not in the worker queue; a task's Cancel and Shutdown ask the engine
+// (`uring::ReadEngine::CancelAsync`) to cancel the in-flight reads of the
+// task, so they cover reads too.
 //
 // Thread-safety: safe for concurrent use.
 
@@ -19,21 +22,18 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
+#include <utility>
 #include <memory>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "env/uring/read_engine.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
 #include "uringfs/task.h"
 
 namespace uringfs {
-
-// Cancels the in-flight asynchronous reads of the task with this id; returns
-// how many it asked to stop.
-using ReadCanceller = std::function<size_t(uint64_t task_id)>;
 
 // Monotonic counters (relaxed atomics: statistics only).
 struct CancelCounters {
@@ -44,18 +44,23 @@ struct CancelCounters {
 };
 
 // What a file system's tasks share, and may outlive the file system: the
-// counters and the read canceller.
+// counters and the read engine whose asynchronous reads they cancel.
 class TaskHome final {
  public:
-  void SetReadCanceller(ReadCanceller canceller) ABSL_LOCKS_EXCLUDED(mu_);
-  size_t CancelReads(uint64_t task_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // `reads` is not kept alive by the tasks: once it is gone, so are its
+  // reads.
+  explicit TaskHome(std::weak_ptr<uring::ReadEngine> reads)
+      : reads_(std::move(reads)) {}
+
+  // Cancels the in-flight asynchronous reads of the task with this id;
+  // returns how many it asked to stop.
+  size_t CancelReads(uint64_t task_id) const;
   CancelCounters& counters() { return counters_; }
   const CancelCounters& counters() const { return counters_; }
 
  private:
   CancelCounters counters_;
-  mutable absl::Mutex mu_;
-  ReadCanceller canceller_ ABSL_GUARDED_BY(mu_);
+  const std::weak_ptr<uring::ReadEngine> reads_;  // Immutable.
 };
 
 class FsTask final : public IoTask {
@@ -90,14 +95,17 @@ class FsTask final : public IoTask {
 class FsTasks final {
  public:
   // Creates the default task on `queue`, which must outlive every task.
-  explicit FsTasks(wq::Queue* queue);
+  // The tasks cancel the asynchronous reads of `reads`.
+  FsTasks(wq::Queue* queue, std::weak_ptr<uring::ReadEngine> reads);
 
   FsTasks(const FsTasks&) = delete;
   FsTasks& operator=(const FsTasks&) = delete;
 
   // FsTasks::NewTask()
   //
-  // A new task, or null if the file system is shut down.
+  // A new task, or null if the file system is shut down (or being shut
+  // down: a task is either created before `Shutdown` and shut down by it,
+  // or refused).
   std::shared_ptr<FsTask> NewTask() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::shared_ptr<FsTask>& default_task() const { return default_; }
@@ -122,7 +130,9 @@ class FsTasks final {
   wq::Queue* const queue_;
   const std::shared_ptr<TaskHome> home_;
   const std::shared_ptr<FsTask> default_;
-  std::atomic<bool> shut_down_{false};  // release/acquire, as FsTask's.
+  // Set under `mu_` (so NewTask sees it under the lock too), read freely:
+  // release/acquire, as FsTask's.
+  std::atomic<bool> shut_down_{false};
   mutable absl::Mutex mu_;
   std::vector<std::weak_ptr<FsTask>> opened_ ABSL_GUARDED_BY(mu_);
 };

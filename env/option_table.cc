@@ -277,4 +277,17 @@ RocksDbTypeInfo() {
 }
 
 }  // namespace internal
+
+rocksdb::Status ValidateUringFsOptions(const UringFsOptions& options) {
+  for (const internal::OptionSpec& spec : internal::AllOptionSpecs()) {
+    const void* field = reinterpret_cast<const char*>(&options) + spec.offset;
+    UringFsOptions scratch;
+    rocksdb::Status s = internal::ParseOptionValue(
+        spec, internal::FormatOptionValue(spec, field),
+        reinterpret_cast<char*>(&scratch) + spec.offset);
+    if (!s.ok()) return s;
+  }
+  return rocksdb::Status::OK();
+}
+
 }  // namespace uringfs

@@ -109,6 +109,13 @@ const std::unordered_map<std::string, rocksdb::OptionTypeInfo>&
 RocksDbTypeInfo();
 
 }  // namespace internal
+
+// ValidateUringFsOptions()
+//
+// OK if every field of `options` is in its accepted range, else
+// InvalidArgument naming the first field that is not.
+rocksdb::Status ValidateUringFsOptions(const UringFsOptions& options);
+
 }  // namespace uringfs
 
 #endif  // URINGFS_ENV_OPTION_TABLE_H_

@@ -84,8 +84,16 @@ rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
       *io_handle = nullptr;
       return IOErrorFromErrno("ReadAsync (task shut down)", path_, ECANCELED);
     }
-    return StartAsyncRead(req, target_, fd_, path_, engine_.get(), task->id(),
-                          std::move(cb), cb_arg, io_handle, del_fn);
+    AsyncReadStart start;
+    start.req = &req;
+    start.target = target_;
+    start.fd = fd_;
+    start.path = path_;
+    start.engine = engine_;
+    start.owner = task->id();
+    start.cb = std::move(cb);
+    start.cb_arg = cb_arg;
+    return StartAsyncRead(std::move(start), io_handle, del_fn);
   });
 }
 

@@ -21,24 +21,14 @@
 #include <memory>
 #include <string>
 
-#include "env/counter.h"
 #include "env/fs_tasks.h"
 #include "env/open_for_read.h"
+#include "env/rocks_read_counters.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
 
 namespace uringfs {
-
-// Per-file-system counters of the RocksDB-level read calls (statistics
-// only: relaxed atomics, independent of each other).
-struct RocksReadCounters {
-  ShardedCounter reads;
-  ShardedCounter multi_reads;
-  ShardedCounter multi_read_requests;
-  ShardedCounter multi_read_nanos;  // Wall time inside MultiRead.
-  ShardedCounter async_reads;
-};
 
 class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
  public:

@@ -11,10 +11,13 @@
 //     serve their `ReadAsync` handles. mmap reads stay with the base.
 //   * Writable files (and in-place RandomRW files) wrap the base's handles
 //     and order their work through the file system's `WriteScheduler` on the
-//     process-wide worker queue: SST and blob appends are written behind,
-//     every other file is written before Flush returns (env/writable_file.h).
-//     `GetFileSize` by name waits for the file's queued writes. Destroying
-//     the file system drains its queued writes.
+//     process-wide worker queue: SST appends are written behind, every other
+//     file is written before Flush returns (env/writable_file.h).
+//     `GetFileSize` by name waits for the file's queued writes.
+//   * The file system owns its tasks (`FsTasks`, uringfs/task.h) beside the
+//     read engine and the write scheduler, and hands them to both sides:
+//     writes queue under them, asynchronous reads are tagged with them.
+//     Destroying the file system shuts its tasks down with kDrain.
 //   * Directories and metadata are delegated to the base file system.
 //   * The info log RocksDB opens through this file system gets one line
 //     saying whether reads use io_uring, and why not if they do not, and at
@@ -23,8 +26,10 @@
 // Options are registered with RocksDB's `Configurable` machinery under
 // `UringFsOptions::kName()`, so `GetOptionString()` / `ConfigureFromString()`
 // round-trip; an unknown key is `InvalidArgument` (RocksDB alone would say
-// NotFound). Options can change only until the first file is opened; the
-// read engine is built then, from the options in force.
+// NotFound). Options can change only until the first file is opened (or a
+// task is asked for); the read engine and the tasks are built then, from the
+// options in force, and the write scheduler when the first file is opened
+// for writing.
 //
 // Thread-safety: safe for concurrent use.
 
@@ -39,7 +44,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "env/random_access_file.h"
+#include "env/fs_tasks.h"
+#include "env/option_table.h"
+#include "env/rocks_read_counters.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/read_engine.h"
 #include "env/write_scheduler.h"
@@ -62,7 +69,7 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
                   std::shared_ptr<rocksdb::FileSystem> base,
                   std::shared_ptr<uring::FaultInjector> faults = nullptr);
 
-  // Drains the queued writes (see WriteScheduler::Shutdown).
+  // Shuts the file system's tasks down with kDrain: queued writes complete.
   ~UringFileSystem() override;
 
   UringFileSystem(const UringFileSystem&) = delete;
@@ -111,10 +118,11 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
                               std::shared_ptr<rocksdb::Logger>* result,
                               rocksdb::IODebugContext* dbg) override;
 
-  // The write scheduler and tasks (builds them, like opening a file).
-  std::shared_ptr<WriteScheduler> scheduler() const { return writes(); }
+  // The file system's tasks (sets up the read engine and the tasks, as
+  // opening a file does).
+  std::shared_ptr<FsTasks> tasks() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // A snapshot of the counters (see uringfs/stats.h).
+  // A snapshot of the counters (see uringfs/stats.h). Sets nothing up.
   UringFsStats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
 
  protected:
@@ -127,12 +135,13 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // The read engine and the write scheduler, both built from `options_` on
-  // the first use of either.
+  // The read engine, built (with the tasks) from `options_` on first use.
   std::shared_ptr<uring::ReadEngine> engine() const ABSL_LOCKS_EXCLUDED(mu_);
-  // `behind_bits`, if given, receives the parsed `write_behind` classes.
+  // The write scheduler, built on first use. `behind_bits`, if given,
+  // receives the parsed `write_behind` classes.
   std::shared_ptr<WriteScheduler> writes(uint32_t* behind_bits = nullptr) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Builds the read engine and the tasks, once; this freezes the options.
   void StartLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // OK, or Aborted naming `fname` once the file system is shut down.
@@ -152,15 +161,10 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   const std::shared_ptr<RocksReadCounters> counters_;   // Thread-safe.
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<uring::ReadEngine> engine_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<FsTasks> tasks_ ABSL_GUARDED_BY(mu_);
   mutable std::shared_ptr<WriteScheduler> writes_ ABSL_GUARDED_BY(mu_);
   mutable uint32_t write_behind_bits_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-// ValidateUringFsOptions()
-//
-// OK if every field of `options` is in its accepted range, else
-// InvalidArgument naming the first field that is not.
-rocksdb::Status ValidateUringFsOptions(const UringFsOptions& options);
 
 }  // namespace uringfs
 

@@ -5,7 +5,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "env/counter.h"
+#include "base/counter.h"
 #include "env/io_error.h"
 #include "env/io_guard.h"
 

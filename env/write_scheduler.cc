@@ -7,33 +7,10 @@
 #include <utility>
 
 #include "env/io_error.h"
+#include "env/process_queue.h"
 
 namespace uringfs {
 namespace {
-
-// The worker pool of the process (architecture decision 6). Never destroyed:
-// file systems may outlive static destructors, and at process exit the
-// kernel ends the idle workers.
-wq::Queue& ProcessQueue() {
-  static wq::Queue* const queue = [] {
-    wq::QueueOptions o;
-    o.max_bound_workers = 1;  // Raised by each file system's write_workers.
-    return new wq::Queue(o);
-  }();
-  return *queue;
-}
-
-// The pool's bound-worker limit is the largest `write_workers` of any file
-// system created so far in the process.
-void RaiseWorkerLimit(int workers) {
-  static absl::Mutex mu(absl::kConstInit);
-  static int limit ABSL_GUARDED_BY(mu) = 1;
-  absl::MutexLock l(&mu);
-  if (workers > limit) {
-    limit = workers;
-    ProcessQueue().SetMaxWorkers(wq::Account::kBound, limit);
-  }
-}
 
 // One queued piece of file work (see the contract of Enqueue).
 class QueuedOp final : public wq::WorkItem {
@@ -94,14 +71,18 @@ bool KeyOf(const std::string& fname, wq::HashKey* key) {
 
 }  // namespace
 
-WriteScheduler::WriteScheduler(const UringFsOptions& options)
+WriteScheduler::WriteScheduler(const UringFsOptions& options,
+                               std::shared_ptr<FsTasks> tasks)
     : budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
                                             options.max_queued_bytes_per_file)),
-      tasks_(std::make_shared<FsTasks>(&ProcessQueue())) {
+      tasks_(std::move(tasks)) {
   RaiseWorkerLimit(static_cast<int>(options.write_workers));
 }
 
-WriteScheduler::~WriteScheduler() { Shutdown(ShutdownMode::kDrain); }
+WriteScheduler::~WriteScheduler() {
+  // Queued items point at this object: none may be left behind.
+  tasks_->Shutdown(ShutdownMode::kDrain);
+}
 
 rocksdb::IOStatus WriteScheduler::Attach(const std::string& fname,
                                          std::shared_ptr<OpenInode>* inode) {
@@ -169,10 +150,6 @@ void WriteScheduler::DrainByName(const std::string& fname) {
   wq::HashKey key;
   if (!KeyOf(fname, &key)) return;
   if (std::shared_ptr<OpenInode> inode = Find(key)) Drain(inode);
-}
-
-wq::QueueStats WriteScheduler::QueueStats() {
-  return ProcessQueue().GetStats();
 }
 
 }  // namespace uringfs

@@ -3,10 +3,10 @@
 // -----------------------------------------------------------------------------
 //
 // `WriteScheduler` is what one uringfs file system uses to run file work on
-// the process-wide worker queue (env/wq): it owns the file system's tasks
-// (env/fs_tasks.h; work goes to the calling thread's current task), its
-// write budget and its write counters, and it knows which inodes the file
-// system has open for writing.
+// the process-wide worker queue (env/wq, env/process_queue.h): it queues
+// work under the file system's tasks (env/fs_tasks.h; work goes to the
+// calling thread's current task), owns the write budget and the write
+// counters, and knows which inodes the file system has open for writing.
 //
 // Contract
 //
@@ -26,10 +26,9 @@
 //   caller belong to, shut down or not. It does not wait at all when nothing
 //   is queued, and queues nothing itself.
 // * Work goes to the calling thread's current task; once that task is shut
-//   down, Enqueue cancels at once. `Shutdown` shuts every task of the file
-//   system down (see uringfs/task.h); the destructor does so with kDrain.
-// * Thread-safe. REQUIRES: `Shutdown` and the destructor are not called from
-//   a work item.
+//   down, Enqueue cancels at once. The destructor shuts every task of the
+//   file system down with kDrain (queued items point at the scheduler).
+// * Thread-safe. REQUIRES: the destructor is not called from a work item.
 
 #ifndef URINGFS_ENV_WRITE_SCHEDULER_H_
 #define URINGFS_ENV_WRITE_SCHEDULER_H_
@@ -84,7 +83,9 @@ struct WriteCounters {
 
 class WriteScheduler final {
  public:
-  explicit WriteScheduler(const UringFsOptions& options);
+  // Queues work under `tasks` (the file system's), which is shut down with
+  // kDrain when the scheduler is destroyed.
+  WriteScheduler(const UringFsOptions& options, std::shared_ptr<FsTasks> tasks);
   ~WriteScheduler();
 
   WriteScheduler(const WriteScheduler&) = delete;
@@ -116,11 +117,6 @@ class WriteScheduler final {
   // for writing; otherwise (or if it cannot be stat'ed) returns at once.
   void DrainByName(const std::string& fname) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // WriteScheduler::Shutdown()
-  //
-  // Idempotent; a later kCancel escalates an earlier kDrain.
-  void Shutdown(ShutdownMode mode) { tasks_->Shutdown(mode); }
-
   // True when the calling thread's current task is shut down.
   bool CurrentTaskShutDown() const {
     return tasks_->Current()->is_shut_down();
@@ -130,9 +126,6 @@ class WriteScheduler final {
   WriteCounters& counters() { return counters_; }
   const WriteCounters& counters() const { return counters_; }
   const WriteBudget& budget() const { return *budget_; }
-
-  // The process-wide queue's statistics (workers, credential switches).
-  static wq::QueueStats QueueStats();
 
  private:
   std::shared_ptr<OpenInode> Find(const wq::HashKey& key)

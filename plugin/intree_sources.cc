@@ -2,16 +2,21 @@
 // see plugin/uringfs.mk). RocksDB compiles only files inside its own
 // plugin/uringfs/ folder, so this one file pulls in uringfs's library sources
 // from the checkout; the include path comes from uringfs.mk / CMakeLists.txt.
-// Keep this list in step with the cc_library srcs that //plugin:registration
-// depends on. load_time_registration.cc is left out on purpose: in-tree,
-// RocksDB calls uringfs_register() itself.
+// This is the one list of the library's sources: every .cc file of env/,
+// env/uring/ and env/wq/, and plugin/registration.cc
+// (//plugin:intree_sources_test checks that it names exactly those files).
+// load_time_registration.cc is left out on purpose: in-tree, RocksDB calls
+// uringfs_register() itself.
 
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
+#include "env/fs_stats.cc"
 #include "env/fs_tasks.cc"
 #include "env/io_error.cc"
 #include "env/open_for_read.cc"
 #include "env/option_table.cc"
+#include "env/process_queue.cc"
+#include "env/public_api.cc"
 #include "env/random_access_file.cc"
 #include "env/random_rw_file.cc"
 #include "env/read_request.cc"

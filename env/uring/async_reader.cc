@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "env/uring/backoff.h"
@@ -16,6 +17,13 @@ namespace {
 int CurrentTid() {
   thread_local const int tid = static_cast<int>(::syscall(SYS_gettid));
   return tid;
+}
+
+// An io_uring_enter result that will not get better by trying again (a
+// seccomp or LSM rule added after the ring was set up, a closed ring fd).
+bool IsFatalEnterError(int ret) {
+  return ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR &&
+         ret != -ETIME;
 }
 
 }  // namespace
@@ -50,12 +58,17 @@ AsyncReader::~AsyncReader() {
 }
 
 void AsyncReader::FreeReleased() {
-  std::vector<AsyncRead*> done;
+  AsyncRead* done;
   {
     absl::MutexLock l(&mu_);
-    done.swap(released_done_);
+    done = released_done_;
+    released_done_ = nullptr;
   }
-  for (AsyncRead* read : done) read->release_fn(read);
+  while (done != nullptr) {
+    AsyncRead* next = done->next_live;  // Read before freeing.
+    done->release_fn(done);
+    done = next;
+  }
 }
 
 bool AsyncReader::AbandonLocked(AsyncRead* read) {
@@ -74,7 +87,7 @@ bool AsyncReader::Release(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
   if (!read->owns_buffer) return false;
   if (read->state == State::kInFlight && !read->deferred &&
       AbandonLocked(read)) {
-    ::io_uring_submit(ring_->get());
+    SubmitPendingLocked();
   }
   if (read->state != State::kAbandoned) return false;
   read->release_fn = free_fn;
@@ -103,7 +116,7 @@ void AsyncReader::Submit(AsyncRead* read) {
 }
 
 bool AsyncReader::SubmitLocked(AsyncRead* read) {
-  if (in_kernel_ >= ring_->depth()) return false;
+  if (broken_ || in_kernel_ >= ring_->depth()) return false;
   io_uring_sqe* sqe = ::io_uring_get_sqe(ring_->get());
   if (sqe == nullptr) return false;
   ReadOp& op = read->op;
@@ -114,9 +127,11 @@ bool AsyncReader::SubmitLocked(AsyncRead* read) {
   ++in_kernel_;
   Link(read);
   // A refused submission (EAGAIN/EBUSY) leaves the entry queued; WaitUntil
-  // submits leftovers before anyone waits for completions.
-  ::io_uring_submit(ring_->get());
-  return true;
+  // submits leftovers before anyone waits for completions. A kernel that
+  // refuses for good breaks the ring: the read is retracted and finished
+  // with pread (Retract), so it is no longer in flight here.
+  SubmitPendingLocked();
+  return read->op.in_flight;
 }
 
 void AsyncReader::Link(AsyncRead* read) {
@@ -141,7 +156,9 @@ void AsyncReader::Unlink(AsyncRead* read) {
 }
 
 bool AsyncReader::PrepCancel(AsyncRead* read) {
-  io_uring_sqe* sqe = can_cancel_ ? ::io_uring_get_sqe(ring_->get()) : nullptr;
+  io_uring_sqe* sqe = can_cancel_ && !broken_
+                          ? ::io_uring_get_sqe(ring_->get())
+                          : nullptr;
   if (sqe == nullptr) return false;  // Then the completion is waited for.
   ::io_uring_prep_cancel(sqe, read, 0);
   ::io_uring_sqe_set_data(sqe, nullptr);
@@ -159,28 +176,72 @@ void AsyncReader::Finish(AsyncRead* read, bool cancelled) {
   read->state = AsyncRead::State::kCompleted;
 }
 
-void AsyncReader::OnCompletion(AsyncRead* read, int res) {
+bool AsyncReader::LeaveKernelLocked(AsyncRead* read) {
   read->op.in_flight = false;
   --in_kernel_;
-  if (read->state == AsyncRead::State::kAborting ||
-      read->state == AsyncRead::State::kAbandoned) {
-    Unlink(read);
-    if (read->state == AsyncRead::State::kAbandoned &&
-        read->release_fn != nullptr) {
-      released_done_.push_back(read);  // Freed once the lock is let go.
-    }
-    read->state = AsyncRead::State::kAborted;  // The buffer is free again.
-    return;
+  if (read->state != AsyncRead::State::kAborting &&
+      read->state != AsyncRead::State::kAbandoned) {
+    return false;
   }
-  if (read->cancel_requested && res == -ECANCELED) return Finish(read, true);
-  const bool more = ApplyResult(read->target, res, faults_.get(), &read->op);
-  if (!more && !NeedsRescue(read->op)) return Finish(read, false);
+  Unlink(read);
+  if (read->state == AsyncRead::State::kAbandoned &&
+      read->release_fn != nullptr) {
+    // Freed once the lock is let go. Intrusive (the live links are free
+    // now): no allocation between reaping a completion and advancing.
+    read->next_live = released_done_;
+    released_done_ = read;
+  }
+  read->state = AsyncRead::State::kAborted;  // The buffer is free again.
+  return true;
+}
+
+void AsyncReader::ContinueOrDefer(AsyncRead* read) {
   if (read->cancel_requested) return Finish(read, true);
   if (CurrentTid() != read->submitter) {
     read->deferred = true;  // A requester continues it (Poll, Abort).
     return;
   }
   Continue(read);
+}
+
+void AsyncReader::OnCompletion(AsyncRead* read, int res) {
+  if (LeaveKernelLocked(read)) return;
+  if (read->cancel_requested && res == -ECANCELED) return Finish(read, true);
+  const bool more = ApplyResult(read->target, res, faults_.get(), &read->op);
+  if (!more && !NeedsRescue(read->op)) return Finish(read, false);
+  ContinueOrDefer(read);
+}
+
+void AsyncReader::Retract(AsyncRead* read) {
+  if (LeaveKernelLocked(read)) return;
+  ContinueOrDefer(read);  // The ring is broken: Continue reads with pread.
+}
+
+int AsyncReader::Enter() {
+  const int forced = faults_ != nullptr ? faults_->EnterErrno() : 0;
+  return forced != 0 ? -forced : ::io_uring_submit(ring_->get());
+}
+
+void AsyncReader::SubmitPendingLocked() {
+  if (broken_ || ::io_uring_sq_ready(ring_->get()) == 0) return;
+  const int ret = Enter();
+  // EAGAIN/EBUSY (no memory for requests, or completions to reap first)
+  // and EINTR leave the entries queued for the next try.
+  if (IsFatalEnterError(ret)) BreakLocked();
+}
+
+void AsyncReader::BreakLocked() {
+  broken_ = true;
+  // The entries the kernel has not consumed will never be: this reader
+  // enters the kernel no more. Their reads are not in the kernel.
+  io_uring_sq* sq = &ring_->get()->sq;
+  const unsigned mask = *sq->kring_mask;
+  for (unsigned i = io_uring_smp_load_acquire(sq->khead); i != sq->sqe_tail;
+       ++i) {
+    auto* read = reinterpret_cast<AsyncRead*>(  // io_uring_sqe_set_data's.
+        static_cast<uintptr_t>(sq->sqes[i & mask].user_data));
+    if (read != nullptr) Retract(read);  // Null: a cancellation.
+  }
 }
 
 void AsyncReader::Continue(AsyncRead* read) {
@@ -213,7 +274,7 @@ size_t AsyncReader::CancelOwned(uint64_t owner) {
     }
     read = next;
   }
-  if (sent) ::io_uring_submit(ring_->get());
+  if (sent) SubmitPendingLocked();
   return asked;
 }
 
@@ -231,6 +292,17 @@ void AsyncReader::ReapLocked() {
   ::io_uring_cq_advance(ring_->get(), seen);
 }
 
+int AsyncReader::WaitForCompletion() {
+  const int forced = faults_ != nullptr ? faults_->EnterErrno() : 0;
+  if (forced != 0) return -forced;
+  io_uring_cqe* cqe = nullptr;
+  int ret;
+  do {
+    ret = ::io_uring_wait_cqe(ring_->get(), &cqe);
+  } while (ret == -EINTR);
+  return ret;
+}
+
 template <typename Pred>
 void AsyncReader::WaitUntil(Pred done) {
   int failures = 0;
@@ -239,13 +311,15 @@ void AsyncReader::WaitUntil(Pred done) {
       reaped_.Wait(&mu_);
       continue;
     }
-    if (::io_uring_sq_ready(ring_->get()) > 0) ::io_uring_submit(ring_->get());
+    SubmitPendingLocked();
     ReapLocked();
     if (done()) break;
-    if (::io_uring_sq_ready(ring_->get()) > 0) {
-      // The kernel refused entries (EAGAIN: out of memory for requests). A
-      // wait in the kernel would not submit them and might never end; let
-      // go of the lock and try again shortly.
+    if (broken_ || ::io_uring_sq_ready(ring_->get()) > 0) {
+      // Broken: the kernel refuses io_uring_enter, but it still posts the
+      // completions of the reads it has into the shared ring: look again
+      // shortly. Entries left: the kernel refused them (EAGAIN: out of
+      // memory for requests); a wait in the kernel would not submit them
+      // and might never end. Either way, let go of the lock meanwhile.
       mu_.Unlock();
       BackOff(&failures);
       mu_.Lock();
@@ -255,13 +329,12 @@ void AsyncReader::WaitUntil(Pred done) {
     // threads can submit meanwhile; only the reaper consumes completions.
     reaping_ = true;
     mu_.Unlock();
-    io_uring_cqe* cqe = nullptr;
-    int ret;
-    do {
-      ret = ::io_uring_wait_cqe(ring_->get(), &cqe);
-    } while (ret == -EINTR);
-    if (ret < 0) BackOff(&failures);  // Persistent trouble: don't spin.
+    const int ret = WaitForCompletion();
+    if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
+      BackOff(&failures);  // Persistent trouble: don't spin.
+    }
     mu_.Lock();
+    if (IsFatalEnterError(ret)) BreakLocked();
     ReapLocked();
     reaping_ = false;
     reaped_.SignalAll();
@@ -318,7 +391,7 @@ void AsyncReader::Abort(AsyncRead* const* reads, size_t n) {
       if (!read->cancel_requested) cancels = PrepCancel(read) || cancels;
     }
   }
-  if (cancels) ::io_uring_submit(ring_->get());
+  if (cancels) SubmitPendingLocked();
   ReapReadyLocked();  // WaitUntil may have nothing to wait for.
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (size_t i = 0; i < n; ++i) {

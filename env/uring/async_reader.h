@@ -22,7 +22,12 @@
 // final: the read will never be reported, and the kernel no longer owns its
 // buffer. A read that cannot be submitted (ring full, submission refused) is
 // done at once with `pread` and starts life kCompleted, so `Submit` always
-// succeeds and every read is reported exactly once unless aborted.
+// succeeds and every read is reported exactly once unless aborted. If the
+// kernel refuses `io_uring_enter` for good (a seccomp or LSM rule added after
+// the ring was set up, a closed ring fd), the reader stops entering the
+// kernel: reads it never took are finished with pread, reads it has are
+// reaped from the ring as they complete, and later reads use pread, so no
+// Poll, Abort or destructor waits for ever.
 //
 // Identity: a read is submitted by the thread that asked for it. A completion
 // reaped by another thread that needs more reading (a short read, a retry, a
@@ -82,6 +87,9 @@ struct AsyncRead {
   // `op.buf` is uringfs's own memory, not the caller's: Abort need not wait
   // for the kernel to let go of it (see Release). Immutable.
   bool owns_buffer = false;
+  // Read with pread when it started (no async ring): kCompleted from the
+  // start, never in the kernel. Set by ReadEngine::StartAsync; immutable.
+  bool synchronous = false;
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
   bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
@@ -174,6 +182,26 @@ class AsyncReader final {
   void ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCompletion(AsyncRead* read, int res)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes `read` out of the kernel's count; if it was aborted, finishes it
+  // (kAborted, freed later if released) and returns true.
+  bool LeaveKernelLocked(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A read that needs more reading: continued on this thread if it is the
+  // requester's, else deferred; finished as cancelled if asked to stop.
+  void ContinueOrDefer(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A read whose entry the kernel never consumed (the ring broke): it was
+  // never in the kernel; it is finished like any other, with pread.
+  void Retract(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Submits the queued entries; a refusal for good breaks the ring.
+  void SubmitPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The kernel refuses io_uring_enter for good: from now on nothing is
+  // submitted (reads are done with pread) and nobody waits in the kernel
+  // (completions of the reads it has are reaped from the ring as they
+  // arrive). Retracts the entries it never consumed.
+  void BreakLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // io_uring_submit / io_uring_wait_cqe through the fault seam: the result
+  // (count, or -errno).
+  int Enter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int WaitForCompletion();
   // Marks an in-flight owns_buffer read kAbandoned; true if a cancel was
   // queued (the caller submits).
   bool AbandonLocked(AsyncRead* read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -204,7 +232,11 @@ class AsyncReader final {
   unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
   // Reads in the kernel or deferred (not final yet).
   AsyncRead* live_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::vector<AsyncRead*> released_done_ ABSL_GUARDED_BY(mu_);
+  // Released reads the kernel is done with, to free without the lock;
+  // linked through `next_live` (they are no longer live).
+  AsyncRead* released_done_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The kernel refused io_uring_enter for good (BreakLocked).
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_fallbacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t cancels_sent_ ABSL_GUARDED_BY(mu_) = 0;

@@ -29,6 +29,13 @@ class FaultInjector {
   // with it, as a kernel, seccomp filter or memlock limit would.
   virtual int SetupErrno() { return 0; }
 
+  // FaultInjector::EnterErrno()
+  //
+  // 0 lets the async reader enter the kernel (submit, wait); a positive errno
+  // makes each of those calls fail with it instead, as a seccomp rule added
+  // after the ring was set up would.
+  virtual int EnterErrno() { return 0; }
+
   // FaultInjector::OnResult()
   //
   // Called with the result of every read (`*res`: bytes, or -errno) of

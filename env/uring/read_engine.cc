@@ -102,5 +102,86 @@ std::shared_ptr<AsyncReader> ReadEngine::async_reader() {
   return async_;
 }
 
+void ReadEngine::StartAsync(AsyncRead* read) {
+  if (std::shared_ptr<AsyncReader> reader = async_reader()) {
+    read->synchronous = false;
+    return reader->Submit(read);
+  }
+  read->synchronous = true;
+  Read(read->target, &read->op, 1);
+  read->state = AsyncRead::State::kCompleted;
+}
+
+namespace {
+
+bool AllOnRing(AsyncRead* const* reads, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (reads[i]->synchronous) return false;
+  }
+  return true;
+}
+
+// The synchronous reads of `reads` (done at start): reports the completed
+// ones into `*due`, counts every one as finished, and collects the others
+// into `*on_ring`.
+size_t SplitSynchronous(AsyncRead* const* reads, size_t n,
+                        std::vector<AsyncRead*>* due,
+                        std::vector<AsyncRead*>* on_ring) {
+  size_t finished = 0;
+  for (size_t i = 0; i < n; ++i) {
+    AsyncRead* read = reads[i];
+    if (!read->synchronous) {
+      on_ring->push_back(read);
+      continue;
+    }
+    ++finished;  // Done at start: reported, aborted or due now.
+    if (read->state != AsyncRead::State::kCompleted) continue;
+    read->state = AsyncRead::State::kReported;
+    due->push_back(read);
+  }
+  return finished;
+}
+
+}  // namespace
+
+size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
+                             size_t min_done, std::vector<AsyncRead*>* due) {
+  std::shared_ptr<AsyncReader> reader = existing_async_reader();
+  if (reader != nullptr && AllOnRing(reads, n)) {
+    return reader->Poll(reads, n, min_done, due);
+  }
+  due->reserve(due->size() + n);
+  std::vector<AsyncRead*> on_ring;
+  const size_t finished = SplitSynchronous(reads, n, due, &on_ring);
+  if (on_ring.empty()) return finished;  // No ring read, so no reader.
+  const size_t still_wanted = min_done > finished ? min_done - finished : 0;
+  return finished + reader->Poll(on_ring.data(), on_ring.size(),
+                                 still_wanted, due);
+}
+
+void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
+  std::vector<AsyncRead*> on_ring;
+  for (size_t i = 0; i < n; ++i) {
+    AsyncRead* read = reads[i];
+    if (!read->synchronous) {
+      on_ring.push_back(read);
+    } else if (read->state == AsyncRead::State::kCompleted) {
+      read->state = AsyncRead::State::kAborted;  // Never reported.
+    }
+  }
+  if (on_ring.empty()) return;
+  existing_async_reader()->Abort(on_ring.data(), on_ring.size());
+}
+
+bool ReadEngine::ReleaseAsync(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
+  if (read->synchronous) return false;
+  return existing_async_reader()->Release(read, free_fn);
+}
+
+size_t ReadEngine::CancelAsync(uint64_t owner) {
+  std::shared_ptr<AsyncReader> reader = existing_async_reader();
+  return reader == nullptr ? 0 : reader->CancelOwned(owner);
+}
+
 }  // namespace uring
 }  // namespace uringfs

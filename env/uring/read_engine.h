@@ -17,6 +17,12 @@
 // through the ring in one submission; direct I/O never tries the shortcut
 // (it would always refuse).
 //
+// Asynchronous reads (`StartAsync`, `PollAsync`, `AbortAsync`, `ReleaseAsync`,
+// `CancelAsync`) run on the async reader's ring when there is one, and
+// otherwise are read with pread at once and reported at the next poll; the
+// engine owns both ways, so an `AsyncRead` follows the state machine of
+// async_reader.h either way.
+//
 // Thread-safety: safe for concurrent use.
 
 #ifndef URINGFS_ENV_URING_READ_ENGINE_H_
@@ -26,10 +32,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "env/counter.h"
+#include "base/counter.h"
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/features.h"
@@ -72,17 +79,63 @@ class ReadEngine final {
   // return every op is finished (complete, short at EOF, or `error`).
   void Read(const ReadTarget& target, ReadOp* ops, size_t n);
 
-  // ReadEngine::async_reader()
+  // ReadEngine::AsyncOnRing()
   //
-  // The async reader, set up on first use; null when io_uring is unusable
-  // or its ring cannot be set up (callers then read synchronously).
-  std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
+  // True if asynchronous reads go through the async reader's ring (set up on
+  // first use); false when io_uring is unusable or the ring cannot be set up,
+  // and `StartAsync` reads synchronously.
+  bool AsyncOnRing() ABSL_LOCKS_EXCLUDED(mu_) {
+    return async_reader() != nullptr;
+  }
+
+  // ReadEngine::StartAsync()
+  //
+  // Starts `read`, whose `target`, `op`, `owner` and `owns_buffer` are set:
+  // on the async ring (kInFlight), or synchronously with pread (kCompleted).
+  // Either way `PollAsync` reports it exactly once unless it is aborted.
+  // `read` must stay alive until it is final (see async_reader.h) or
+  // released.
+  void StartAsync(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ReadEngine::PollAsync()
+  //
+  // `AsyncReader::Poll` over reads started by `StartAsync`, whichever way
+  // they run: waits until `min_done` of `reads[0, n)` are finished, moves
+  // the completed ones to kReported and appends them to `*due`. Returns how
+  // many are finished.
+  size_t PollAsync(AsyncRead* const* reads, size_t n, size_t min_done,
+                   std::vector<AsyncRead*>* due) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ReadEngine::AbortAsync()
+  //
+  // `AsyncReader::Abort` over reads started by `StartAsync`: none of them is
+  // reported afterwards, and the kernel owns no caller buffer of theirs.
+  void AbortAsync(AsyncRead* const* reads, size_t n) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ReadEngine::ReleaseAsync()
+  //
+  // `AsyncReader::Release`: true if the engine took `read` and calls
+  // `free_fn(read)` once the kernel is done with it; false (nothing taken)
+  // when the caller may free it now (after `AbortAsync`).
+  bool ReleaseAsync(AsyncRead* read, void (*free_fn)(AsyncRead*))
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // ReadEngine::CancelAsync()
+  //
+  // Asks the kernel to cancel the in-flight asynchronous reads of task
+  // `owner` (see `AsyncReader::CancelOwned`); returns how many. Sets nothing
+  // up.
+  size_t CancelAsync(uint64_t owner) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The async reader if it was set up already, else null; sets up nothing.
   std::shared_ptr<AsyncReader> existing_async_reader() const
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // The async reader, set up on first use; null when io_uring is unusable
+  // or its ring cannot be set up.
+  std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
+
   void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
   // Tries to finish `op` from the page cache without blocking. True if `op`
   // is finished.

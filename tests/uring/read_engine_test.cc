@@ -426,7 +426,7 @@ TEST_P(FallbackTest, SetupErrnoMeansPreadWithTheReasonDescribed) {
   EXPECT_EQ(engine.features().setup_errno, err);
   const std::string d = engine.features().Describe();
   EXPECT_NE(d.find(std::strerror(err)), std::string::npos) << d;
-  EXPECT_EQ(engine.async_reader(), nullptr);
+  EXPECT_FALSE(engine.AsyncOnRing());
   std::vector<std::string> bufs(3, std::string(9000, '\0'));
   std::vector<ReadOp> ops;
   for (size_t i = 0; i < 3; ++i) ops.push_back(Op(i * 7000, 9000, &bufs[i][0]));

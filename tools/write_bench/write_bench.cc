@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "env/uring_file_system.h"
+#include "env/fs_tasks.h"
+#include "env/process_queue.h"
 #include "env/write_scheduler.h"
 #include "rocksdb/file_system.h"
 #include "uringfs/options.h"
@@ -69,7 +71,9 @@ double QueuedAndWaited(const std::string& fname, const std::string& record,
     std::perror("open");
     std::exit(1);
   }
-  auto scheduler = std::make_shared<WriteScheduler>(UringFsOptions());
+  auto tasks = std::make_shared<FsTasks>(&ProcessQueue(),
+                                         std::weak_ptr<uring::ReadEngine>());
+  auto scheduler = std::make_shared<WriteScheduler>(UringFsOptions(), tasks);
   std::shared_ptr<OpenInode> inode;
   Check(scheduler->Attach(fname, &inode), "attach");
   const auto start = Clock::now();

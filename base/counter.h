@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// env/counter.h
+// base/counter.h
 // -----------------------------------------------------------------------------
 //
 // Statistics counters: monotonic values that nothing else depends on, so
@@ -10,8 +10,8 @@
 //
 // Thread-safety: everything here is safe for concurrent use.
 
-#ifndef URINGFS_ENV_COUNTER_H_
-#define URINGFS_ENV_COUNTER_H_
+#ifndef URINGFS_BASE_COUNTER_H_
+#define URINGFS_BASE_COUNTER_H_
 
 #include <atomic>
 #include <cstddef>
@@ -61,4 +61,4 @@ inline uint64_t Get(const ShardedCounter& counter) { return counter.Sum(); }
 
 }  // namespace uringfs
 
-#endif  // URINGFS_ENV_COUNTER_H_
+#endif  // URINGFS_BASE_COUNTER_H_
