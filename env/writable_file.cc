@@ -77,28 +77,35 @@ UringWritableFile::~UringWritableFile() {
   state_->WaitIdle();  // Nothing may touch base_ after this.
 }
 
-void UringWritableFile::Queue(const char* what, uint64_t bytes,
-                              std::function<rocksdb::IOStatus()> op) {
+rocksdb::IOStatus UringWritableFile::Queue(
+    const char* what, uint64_t bytes, std::function<rocksdb::IOStatus()> op) {
   std::shared_ptr<WriteState> state = state_;
   WriteScheduler* scheduler = scheduler_.get();
   state->AddInflight();
-  scheduler_->Enqueue(
-      inode_, bytes,
-      [state, scheduler, what, op = std::move(op)](int status) {
-        if (status != 0) {
-          state->Fail(IOErrorFromErrno(
-              std::string("queued ") + what + " (not done)", state->fname(),
-              -status));
-          return;
-        }
-        if (state->failed()) return;  // Never write past a failure.
-        rocksdb::IOStatus s = NoThrow(what, op);
-        if (!s.ok()) {
-          Bump(scheduler->counters().write_errors);
-          state->Fail(s);
-        }
-      },
-      [state] { state->DoneInflight(); });
+  try {
+    scheduler_->Enqueue(
+        inode_, bytes,
+        [state, scheduler, what, op = std::move(op)](int status) {
+          if (status != 0) {
+            state->Fail(IOErrorFromErrno(
+                std::string("queued ") + what + " (not done)", state->fname(),
+                -status));
+            return;
+          }
+          if (state->failed()) return;  // Never write past a failure.
+          rocksdb::IOStatus s = NoThrow(what, op);
+          if (!s.ok()) {
+            Bump(scheduler->counters().write_errors);
+            state->Fail(s);
+          }
+        },
+        [state] { state->DoneInflight(); });
+  } catch (...) {
+    state->DoneInflight();  // Nothing was queued (see Enqueue).
+    state->Fail(rocksdb::IOStatus::IOError(
+        std::string("uringfs: queued ") + what + " (out of memory)", fname_));
+  }
+  return state->error();
 }
 
 template <typename Op>
@@ -116,8 +123,7 @@ rocksdb::IOStatus UringWritableFile::RunAfterQueued(const char* what,
 rocksdb::IOStatus UringWritableFile::Ordered(
     const char* what, std::function<rocksdb::IOStatus()> op) {
   if (!write_behind_) return RunAfterQueued(what, false, op);
-  Queue(what, 0, std::move(op));
-  return state_->error();
+  return Queue(what, 0, std::move(op));
 }
 
 rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
@@ -163,13 +169,19 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
   if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
   Bump(scheduler_->counters().appends_queued);
   Bump(scheduler_->counters().bytes_queued, data.size());
-  size_.fetch_add(data.size(), std::memory_order_relaxed);
   rocksdb::FSWritableFile* base = base_.get();
-  Queue("append", data.size(),
-        [base, copy = std::string(data.data(), data.size()), options] {
-          return base->Append(copy, options, nullptr);
-        });
-  return rocksdb::IOStatus::OK();
+  rocksdb::IOStatus s = NoThrow("uringfs append", [&] {
+    return Queue("append", data.size(),
+                 [base, copy = std::string(data.data(), data.size()), options] {
+                   return base->Append(copy, options, nullptr);
+                 });
+  });
+  if (!s.ok()) {
+    state_->Fail(s);  // The copy could not be made: the append is lost.
+    return state_->error();
+  }
+  size_.fetch_add(data.size(), std::memory_order_relaxed);
+  return s;
 }
 
 rocksdb::IOStatus UringWritableFile::PositionedAppend(

@@ -104,8 +104,10 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
 
  private:
   // Queues `op` behind the inode's work (write-behind files); `bytes` of
-  // budget are held until it ran. Never waits, except for budget.
-  void Queue(const char* what, uint64_t bytes,
+  // budget are held until it ran. Never waits, except for budget. Never
+  // throws: if `op` cannot be queued (out of memory), the file fails with a
+  // sticky error, which is returned.
+  rocksdb::IOStatus Queue(const char* what, uint64_t bytes,
              std::function<rocksdb::IOStatus()> op);
   // Runs `op` on this thread after the inode's queued work; `quiesce` also
   // waits until none of this handle's work is still running.

@@ -58,9 +58,10 @@ struct OpenInode {
   const wq::HashKey key;
   FileBudget budget;
   // Items queued and not completed yet: a lock-free "nothing to wait for".
-  // relaxed is enough: a handle's own increments are program-ordered before
-  // its later reads, and a zero is read only after the completions' erases
-  // (which take `mu`).
+  // Increments are relaxed (a handle's own increments are program-ordered
+  // before its later reads); the completion's decrement is a release and the
+  // drain's read an acquire, so a drain that sees zero also sees what the
+  // completed items did — their sticky error — on weakly ordered CPUs too.
   std::atomic<int64_t> queued{0};
   // The sequence numbers of the items not completed yet. Items may complete
   // out of submit order (a cancelled queued item before a running one), so
@@ -102,7 +103,8 @@ class WriteScheduler final {
 
   // WriteScheduler::Enqueue()
   //
-  // See the contract.
+  // See the contract. If it throws (out of memory), nothing was queued and
+  // neither callback runs.
   void Enqueue(const std::shared_ptr<OpenInode>& inode, uint64_t bytes,
                std::function<void(int)> work, std::function<void()> done);
 

@@ -5,7 +5,6 @@ namespace wq {
 namespace internal {
 
 void PendingList::Push(WorkItem* item, const HashKey& bucket) {
-  ++size_;
   if (item->hashed_) {
     item->bucket_ = bucket;
     auto it = hash_tail_.find(item->bucket_);
@@ -15,10 +14,13 @@ void PendingList::Push(WorkItem* item, const HashKey& bucket) {
       run_tail->next_ = item;
       if (tail_ == run_tail) tail_ = item;
       it->second = item;
+      ++size_;
       return;
     }
+    // The only allocation: first, so a failure leaves the list unchanged.
     hash_tail_.emplace(item->bucket_, item);
   }
+  ++size_;
   item->next_ = nullptr;
   if (tail_ != nullptr) {
     tail_->next_ = item;

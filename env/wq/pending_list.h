@@ -41,6 +41,7 @@ class PendingList final {
 
   // Records `bucket` on a hashed item (ignored otherwise) and appends it, or
   // links it right after its bucket's queued run.
+  // All or nothing: if it throws (out of memory), the list is unchanged.
   void Push(WorkItem* item, const HashKey& bucket);
 
   // See the contract. Returns nullptr when everything queued is held.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "env/wq/worker.h"
@@ -57,9 +59,15 @@ void Queue::Enqueue(const std::shared_ptr<internal::TaskState>& task,
   item->task_ = task;
   item->owner_ = task->owner();
   task->AddInflight();
-  if (item->creds_ == nullptr &&
-      CaptureCurrentCreds(creds_ops_, &item->creds_) != 0) {
-    CompleteInline(item, -EPERM);  // Unknown identity: never run it.
+  int rc = 0;
+  try {
+    if (item->creds_ == nullptr) rc = CaptureCurrentCreds(creds_ops_, &item->creds_);
+  } catch (...) {
+    rc = -ENOMEM;
+  }
+  if (rc != 0) {
+    // Unknown identity: never run it.
+    CompleteInline(item, rc == -ENOMEM ? -ENOMEM : -EPERM);
     return;
   }
   Submit(item);
@@ -80,22 +88,30 @@ void Queue::Submit(WorkItem* item) {
   }
   const HashKey bucket = bucket_fn_ ? bucket_fn_(item->key_) : item->key_;
   internal::Worker* spawn = nullptr;
+  int status = -ECANCELED;
   {
     absl::MutexLock l(&mu_);
     // Checked under mu_: Task::Shutdown sets the flag under mu_ too, so either
     // this item is queued before its cancel scan or it sees the flag here.
     if (!shutdown_ && !item->task_->exiting() && !item->cancel_requested()) {
       Acct& acct = acct_[IndexOf(*item)];
-      acct.list.Push(item, bucket);
-      if (!ActivateFree(acct) &&
-          (item->concurrent_ || acct.nr_running == 0)) {
-        spawn = ReserveWorker(item->unbound_ ? Account::kUnbound
-                                             : Account::kBound);
+      try {
+        acct.list.Push(item, bucket);
+      } catch (...) {
+        status = -ENOMEM;  // Not queued (Push is all or nothing).
       }
-      item = nullptr;
+      if (status != -ENOMEM) {
+        const bool concurrent = item->concurrent_;
+        const Account account =
+            item->unbound_ ? Account::kUnbound : Account::kBound;
+        item = nullptr;
+        if (!ActivateFree(acct) && (concurrent || acct.nr_running == 0)) {
+          spawn = ReserveWorkerNoThrow(account);
+        }
+      }
     }
   }
-  if (item != nullptr) CompleteInline(item, -ECANCELED);
+  if (item != nullptr) CompleteInline(item, status);
   if (spawn != nullptr) StartWorker(spawn);
 }
 
@@ -191,6 +207,16 @@ void Queue::Unpark(internal::Worker* w) {
   ++acct.nr_running;
 }
 
+internal::Worker* Queue::ReserveWorkerNoThrow(Account account) {
+  try {
+    return ReserveWorker(account);
+  } catch (...) {
+    // No memory for a worker: a running or later worker, or the next
+    // enqueue, takes the queued work.
+    return nullptr;
+  }
+}
+
 internal::Worker* Queue::ReserveWorker(Account account) {
   Acct& acct = acct_[Index(account)];
   if (shutdown_ || acct.nr_workers >= acct.max_workers) return nullptr;
@@ -204,12 +230,31 @@ internal::Worker* Queue::ReserveWorker(Account account) {
   return workers_.back().get();
 }
 
+int Queue::StartThreadRetrying(internal::Worker* w, std::thread* thread) {
+  // A thread that cannot be created for lack of resources (EAGAIN: the
+  // thread or memory limit, for a moment) is tried again a few times, as
+  // the kernel's io-wq does, before the queue gives the worker up.
+  int rc = 0;
+  for (int attempt = 0; attempt <= kSpawnRetries; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+    }
+    try {
+      rc = thread_factory_->Start([this, w] { WorkerMain(w); }, thread);
+    } catch (...) {
+      rc = -EAGAIN;  // std::function or thread state could not be allocated.
+    }
+    if (rc != -EAGAIN && rc != -ENOMEM) break;
+  }
+  return rc;
+}
+
 void Queue::StartWorker(internal::Worker* w) {
   // `w` may exit and be freed as soon as its thread runs: copy what we need.
   const uint64_t id = w->id;
   const Account account = w->account;
   std::thread thread;
-  const int rc = thread_factory_->Start([this, w] { WorkerMain(w); }, &thread);
+  const int rc = StartThreadRetrying(w, &thread);
   std::vector<WorkItem*> stranded;
   std::vector<std::thread> reaped;
   {

@@ -173,6 +173,13 @@ class Queue final {
   // --- Worker accounting (queue.cc) ---
   bool ActivateFree(Acct& acct) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unpark(internal::Worker* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ReserveWorker, or null when there is no memory for another worker.
+  internal::Worker* ReserveWorkerNoThrow(Account account)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts `w`'s thread; retries EAGAIN/ENOMEM a few times. 0 or -errno.
+  int StartThreadRetrying(internal::Worker* w, std::thread* thread)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr int kSpawnRetries = 3;
   internal::Worker* ReserveWorker(Account account)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWorker(internal::Worker* w) ABSL_LOCKS_EXCLUDED(mu_);
