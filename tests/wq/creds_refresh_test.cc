@@ -492,7 +492,7 @@ TEST(CredsSwitcherTest, LoweredCapabilitiesAreRaisedAgainFromPermitted) {
 TEST(CredsSwitcherTest, CapabilitiesTheWorkerIsNotPermittedAreLeftOut) {
   FakeThreadCreds ops;
   const uint64_t missing = Cap(CAP_SYS_RESOURCE);
-  ops.Change([missing](FakeThreadCreds::State* s) {
+  ops.Change([&](FakeThreadCreds::State* s) {
     s->effective &= ~missing;
     s->permitted &= ~missing;
   });
