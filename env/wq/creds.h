@@ -22,15 +22,18 @@
 //   only what differs from the item's `Creds`: groups -> fsgid -> fsuid ->
 //   effective capabilities. When nothing differs it makes no set* call
 //   (4 system calls: setfsuid(-1), setfsgid(-1), getgroups, capget).
-// * Idle workers: there is no baseline. After an item a worker keeps what it
-//   ran as (identity and effective capabilities); nothing runs on an idle
-//   worker, and the next item switches from whatever the thread actually is
-//   by then. A new worker starts as the thread that created it (a submitter,
-//   or a worker inside an item); the same rule covers it.
+// * Idle workers: there is no baseline, and nothing is undone after an item.
+//   A worker keeps what its last item ran as (identity and effective
+//   capabilities); nothing runs on an idle worker, and the next item switches
+//   from whatever the thread actually is by then (a process-wide set*id call
+//   may have changed it meanwhile). A new worker starts as the thread that
+//   created it (a submitter, or a worker inside an item); the same rule
+//   covers it.
 // * Capabilities: an item runs with the effective set
 //   `creds.cap_effective() & <the worker's permitted set>`: never a capability
-//   its submitter did not have in effect, and without one the worker is not
-//   permitted (less privilege, never more). The kernel's own rule applies
+//   its submitter did not have in effect, and never one the worker is not
+//   permitted (then it runs with less privilege than its submitter, never
+//   more). The kernel's own rule applies
 //   first (an fsuid change from 0 to non-zero clears the file-system
 //   capabilities from the effective set, the reverse restores the permitted
 //   ones); the switcher then sets the effective set only if it still differs.
@@ -38,6 +41,8 @@
 //   effective set can always be raised again later (a worker left lowered
 //   takes CAP_SETUID/CAP_SETGID back from its permitted set before it changes
 //   ids).
+// * A process-wide set*id call made while an item runs changes the worker
+//   under it, as it would change the submitting thread.
 // * On any failure `Apply()` returns -EPERM and the thread may be left partly
 //   switched (it is read again before the next item); the caller must then
 //   fail the work without running it.
@@ -81,8 +86,10 @@ class Creds final {
   // Without a captured capability set: `DefaultCapabilities(fsuid)`.
   Creds(uid_t fsuid, gid_t fsgid, std::vector<gid_t> groups);
 
-  // What the kernel leaves in effect on a thread that only changed its fsuid
-  // to `fsuid`: everything it has, minus kFsCapabilities unless `fsuid` is 0.
+  // The ceiling for work whose capabilities were not captured: every
+  // capability (the worker's permitted set limits it), minus kFsCapabilities
+  // unless `fsuid` is 0. That is what the kernel leaves in effect on a thread
+  // with every capability that changed only its fsuid.
   static constexpr uint64_t DefaultCapabilities(uid_t fsuid) {
     return fsuid == 0 ? ~uint64_t{0} : ~kFsCapabilities;
   }
