@@ -36,9 +36,6 @@ Queue::Queue(QueueOptions options)
                                               : CredsOps::Default()),
       bucket_fn_(std::move(options.bucket_fn)),
       hook_(std::move(options.hook)) {
-  if (CaptureCurrentCreds(creds_ops_, &baseline_) != 0) {
-    baseline_ = std::make_shared<const Creds>(0, 0, std::vector<gid_t>());
-  }
   absl::MutexLock l(&mu_);
   acct_[Index(Account::kBound)].max_workers =
       std::max(1, options.max_bound_workers > 0 ? options.max_bound_workers
@@ -61,7 +58,9 @@ void Queue::Enqueue(const std::shared_ptr<internal::TaskState>& task,
   task->AddInflight();
   int rc = 0;
   try {
-    if (item->creds_ == nullptr) rc = CaptureCurrentCreds(creds_ops_, &item->creds_);
+    if (item->creds_ == nullptr) {
+      rc = CaptureCurrentCreds(creds_ops_, &item->creds_);
+    }
   } catch (...) {
     rc = -ENOMEM;
   }

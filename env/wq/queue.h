@@ -30,10 +30,13 @@
 //   not begun is flagged and completed as cancelled by its worker (also
 //   kCancelled); one already in DoWork is only flagged (kRunning): nothing is
 //   interrupted. The predicate runs under the queue lock.
-// * Credentials: each worker applies an item's captured credentials only
-//   around that item, only when they differ from the ones it runs with, and
-//   returns to the queue's baseline (the constructing thread's credentials)
-//   before it parks or exits. A failed switch completes the item with -EPERM.
+// * Credentials: an item runs with the credentials captured on its submitting
+//   thread at enqueue (fsuid, fsgid, groups, effective capabilities; see
+//   creds.h). Before each item the worker reads what its thread actually runs
+//   as (process-wide set*id calls change every thread, workers included) and
+//   changes only what differs. There is no baseline: an idle worker keeps
+//   what its last item ran as. A failed switch completes the item with -EPERM
+//   without running it.
 // * `Shutdown()` (also run by the destructor) cancels everything still queued,
 //   flags running work, wakes every worker and joins every thread: afterwards
 //   no worker thread is left, and later enqueues are cancelled at once.
@@ -106,7 +109,7 @@ struct QueueStats {
   uint64_t threads_started = 0;
   uint64_t spawn_failures = 0;
   uint64_t blocking_spawns = 0;  // Creations requested by a BlockingScope.
-  uint64_t creds_switches = 0;
+  uint64_t creds_switches = 0;  // Items whose switch made a set* call.
   size_t held_buckets = 0;
   size_t live_threads = 0;  // Started and not yet joined.
 };
@@ -208,7 +211,6 @@ class Queue final {
   CredsOps* const creds_ops_;
   const std::function<HashKey(const HashKey&)> bucket_fn_;
   const std::function<void(HookPoint, const WorkItem*)> hook_;
-  CredsRef baseline_;  // Written once in the constructor.
 
   mutable absl::Mutex mu_;
   Acct acct_[2] ABSL_GUARDED_BY(mu_);
