@@ -26,7 +26,7 @@ size_t TaskHome::CancelReads(uint64_t task_id) const {
 }
 
 FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
-    : home_(std::move(home)), task_(std::move(task)) {}
+    : IoTask(home.get()), home_(std::move(home)), task_(std::move(task)) {}
 
 FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
 
@@ -92,8 +92,11 @@ std::shared_ptr<FsTask> FsTasks::NewTask() {
 FsTask* FsTasks::Current() const {
   for (const IoTaskScope* s = IoTaskScope::Innermost(); s != nullptr;
        s = s->outer()) {
-    auto* task = static_cast<FsTask*>(s->task().get());  // The only IoTask.
-    if (task != nullptr && task->home() == home_.get()) return task;
+    const IoTask* task = s->task().get();
+    // Only this file system's own tasks carry its home: the cast is safe.
+    if (task != nullptr && task->internal_home() == home_.get()) {
+      return static_cast<FsTask*>(const_cast<IoTask*>(task));
+    }
   }
   return default_.get();
 }

@@ -94,6 +94,13 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
     const rocksdb::ConfigOptions& config_options,
     const std::unordered_map<std::string, std::string>& opts_map,
     std::unordered_map<std::string, std::string>* unused) {
+  if (opts_map.count("target") != 0) {
+    // uringfs reads and writes files itself (io_uring, its worker queue);
+    // a stacked target file system would see some calls and not others.
+    return rocksdb::Status::InvalidArgument(
+        "uringfs: option 'target' is not supported: uringfs does its own "
+        "file I/O and can only run over the default POSIX file system");
+  }
   if (!config_options.ignore_unknown_options && unused == nullptr) {
     std::unordered_set<std::string> known;
     rocksdb::Status s = GetOptionNames(config_options, &known);
@@ -192,6 +199,9 @@ rocksdb::IOStatus UringFileSystem::NewWritableFile(
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
   return OpenWritable(fname, file_opts, result, [&] {
+    // It truncates: another handle's queued writes to the inode land first,
+    // as they would have without write-behind.
+    writes()->DrainByName(fname);
     return target()->NewWritableFile(fname, file_opts, result, dbg);
   });
 }
