@@ -45,6 +45,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -52,11 +54,10 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "tests/deadline.h"
-#include "tests/status_matchers.h"
-#include "tests/temp_dir.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/seam_fs.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -77,78 +78,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 using testing::Deadline;
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// ---------------------------------------------------------------------------
-// SlowFs: FileSystem::Default() whose appends to files ending in ".sst" sleep
-// first (a slow device), so that uringfs's written-behind SST appends pile up
-// in its queue.
-// ---------------------------------------------------------------------------
-class SlowFile final : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  SlowFile(std::unique_ptr<FSWritableFile> base,
-           std::shared_ptr<std::atomic<int64_t>> delay_us)
-      : FSWritableFileOwnerWrapper(std::move(base)),
-        delay_us_(std::move(delay_us)) {}
-  IOStatus Append(const Slice& d, const IOOptions& o,
-                  IODebugContext* dbg) override {
-    Sleep();
-    return target()->Append(d, o, dbg);
-  }
-  IOStatus Append(const Slice& d, const IOOptions& o,
-                  const rocksdb::DataVerificationInfo& v,
-                  IODebugContext* dbg) override {
-    Sleep();
-    return target()->Append(d, o, v, dbg);
-  }
-
- private:
-  void Sleep() {
-    const int64_t us = delay_us_->load(std::memory_order_relaxed);
-    if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
-  }
-  const std::shared_ptr<std::atomic<int64_t>> delay_us_;
-};
-
-class SlowFs final : public rocksdb::FileSystemWrapper {
- public:
-  explicit SlowFs(int64_t sst_delay_us)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()),
-        delay_us_(std::make_shared<std::atomic<int64_t>>(sst_delay_us)) {}
-  const char* Name() const override { return "TaskTestSlowFs"; }
-  void set_delay_us(int64_t us) { delay_us_->store(us); }
-
-  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
-                           std::unique_ptr<FSWritableFile>* r,
-                           IODebugContext* dbg) override {
-    return Wrap(f, target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
-                              std::unique_ptr<FSWritableFile>* r,
-                              IODebugContext* dbg) override {
-    return Wrap(f, target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
-                             const FileOptions& o,
-                             std::unique_ptr<FSWritableFile>* r,
-                             IODebugContext* dbg) override {
-    return Wrap(f, target()->ReuseWritableFile(f, old, o, r, dbg), r);
-  }
-
- private:
-  IOStatus Wrap(const std::string& f, IOStatus s,
-                std::unique_ptr<FSWritableFile>* r) {
-    if (s.ok() && EndsWith(f, ".sst")) {
-      r->reset(new SlowFile(std::move(*r), delay_us_));
-    }
-    return s;
-  }
-  const std::shared_ptr<std::atomic<int64_t>> delay_us_;
-};
+using testing::SeamFileSystem;
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -156,6 +86,15 @@ class SlowFs final : public rocksdb::FileSystemWrapper {
 
 using testing::FreshDir;
 using testing::RemoveTree;
+
+// FileSystem::Default() whose appends to files ending in ".sst" sleep
+// `delay_us` first (a slow device), so that uringfs's written-behind SST
+// appends pile up in its queue.
+std::shared_ptr<SeamFileSystem> SlowSstDevice(int64_t delay_us) {
+  auto seam = std::make_shared<SeamFileSystem>();
+  seam->SetAppendDelay(".sst", std::chrono::microseconds(delay_us));
+  return seam;
+}
 
 std::string Key(uint64_t i) {
   char buf[32];
@@ -417,7 +356,7 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
   const ShutdownMode mode = GetParam();
   Deadline deadline("ShutdownUnderLoad", seconds(80));
   // A: over a slowed device (SST appends queue up); B: plain uringfs.
-  auto slow = std::make_shared<SlowFs>(/*sst_delay_us=*/300);
+  auto slow = SlowSstDevice(300);
   std::shared_ptr<rocksdb::FileSystem> fs_a = NewUring(slow);
   std::shared_ptr<rocksdb::FileSystem> fs_b = NewUring();
   ASSERT_NE(fs_b, nullptr);
@@ -564,7 +503,7 @@ void RunCycle(const std::string& root, int c, std::mt19937* rng,
       c % 2 == 0 ? ShutdownMode::kDrain : ShutdownMode::kCancel;
   Deadline deadline("cycle " + std::to_string(c), seconds(10));
   const std::string dir = root + "/db" + std::to_string(c);
-  auto slow = std::make_shared<SlowFs>(/*sst_delay_us=*/500);
+  auto slow = SlowSstDevice(500);
   std::shared_ptr<rocksdb::FileSystem> fs = NewUring(slow);
   auto db = std::make_unique<LoadedDb>(dir, fs);
   ASSERT_OK(db->Open());
@@ -648,7 +587,7 @@ constexpr int64_t kExitDelayUs = 20000;   // Per append: ~2 s of queued work.
 
 int ExitChildMain(const std::string& dir, const std::string& mode) {
   static std::shared_ptr<rocksdb::FileSystem> static_fs;
-  auto slow = std::make_shared<SlowFs>(kExitDelayUs);
+  auto slow = SlowSstDevice(kExitDelayUs);
   std::shared_ptr<rocksdb::FileSystem> fs = NewUring(slow);
   if (mode == "static") {
     static_fs = fs;  // Its destructor runs at exit(): drains.

@@ -21,6 +21,7 @@
 #include "env/uring/features.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -28,7 +29,7 @@ namespace uring {
 namespace {
 
 using testing::CountingFaults;
-using testing::Expected;
+using ::uringfs::testing::Expected;
 using testing::FailAtOffset;
 using testing::FailFirstAttempts;
 using testing::SetupFails;
@@ -158,7 +159,7 @@ class FileFixture {
  protected:
   void OpenFile(uint64_t size) {
     size_ = size;
-    path_ = testing::WritePatternFile("engine", size);
+    path_ = ::uringfs::testing::WritePatternFile("engine", size);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);

@@ -22,8 +22,10 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/aligned_buffer.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -33,7 +35,7 @@ using rocksdb::FSReadRequest;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
-using testing::AlignedBuf;
+using testing::AlignedBuffer;
 using testing::Expected;
 using testing::NewFs;
 using testing::OpenRandom;
@@ -55,7 +57,7 @@ class ReadPathTest : public ::testing::TestWithParam<bool> {
   }
 
   std::string File(uint64_t size) {
-    std::string p = ut::WritePatternFile("raf", size);
+    std::string p = testing::WritePatternFile("raf", size);
     EXPECT_FALSE(p.empty());
     paths_.push_back(p);
     return p;
@@ -399,10 +401,10 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     ASSERT_EQ(a & (a - 1), 0u) << "alignment not a power of two: " << a;
     const uint64_t rounded = (size + a - 1) / a * a;
     std::vector<FSReadRequest> reqs;
-    std::vector<std::unique_ptr<AlignedBuf>> bufs;
+    std::vector<std::unique_ptr<AlignedBuffer>> bufs;
     for (uint64_t off = 0; off <= rounded + a; off += a) {
       for (size_t n : {a, 2 * a, static_cast<size_t>(rounded) + 2 * a}) {
-        auto buf = std::make_unique<AlignedBuf>(a, n);
+        auto buf = std::make_unique<AlignedBuffer>(a, n);
         Slice result;
         ASSERT_OK(file->Read(off, n, IOOptions(), &result, buf->get(),
                              nullptr));
@@ -411,7 +413,7 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
         FSReadRequest r;
         r.offset = off;
         r.len = n;
-        bufs.push_back(std::make_unique<AlignedBuf>(a, n));
+        bufs.push_back(std::make_unique<AlignedBuffer>(a, n));
         r.scratch = bufs.back()->get();
         reqs.push_back(r);
       }
@@ -424,7 +426,7 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     }
     auto seq = OpenSequential(fs.get(), path, /*direct=*/true);
     ASSERT_TRUE(seq->use_direct_io());
-    AlignedBuf sbuf(a, rounded + a);
+    AlignedBuffer sbuf(a, rounded + a);
     for (uint64_t off = 0; off <= rounded; off += a) {
       Slice result;
       ASSERT_OK(seq->PositionedRead(off, rounded + a, IOOptions(), &result,
@@ -452,7 +454,7 @@ TEST_P(ReadPathTest, DirectReadsWithAlignedShortResultsStillReadEverything) {
         std::make_shared<ut::ShortResults>(one, static_cast<int64_t>(a));
     auto fs = Fs(faults, 8);
     auto file = OpenRandom(fs.get(), path, true);
-    AlignedBuf buf(a, 16 * a);
+    AlignedBuffer buf(a, 16 * a);
     for (uint64_t off = 0; off < size + a; off += 5 * a) {
       Slice result;
       ASSERT_OK(file->Read(off, 16 * a, IOOptions(), &result, buf.get(),
@@ -474,7 +476,7 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   auto file = OpenRandom(fs.get(), path, true);
   auto seq = OpenSequential(fs.get(), path, true);
   const size_t a = file->GetRequiredBufferAlignment();
-  AlignedBuf buf(a, 8 * a);
+  AlignedBuffer buf(a, 8 * a);
   struct Case {
     uint64_t off;
     size_t n;
@@ -513,7 +515,7 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
     reqs.push_back(r);
   }
   // One aligned request in the middle of the batch is served.
-  AlignedBuf good(a, a);
+  AlignedBuffer good(a, a);
   FSReadRequest ok;
   ok.offset = a;
   ok.len = a;
@@ -724,7 +726,7 @@ class SetupErrnoFallbackTest : public ::testing::TestWithParam<int> {};
 TEST_P(SetupErrnoFallbackTest, StatsNameTheErrnoAndReadsUsePread) {
   const int err = GetParam();
   const uint64_t size = 30000;
-  const std::string path = ut::WritePatternFile("fallback", size);
+  const std::string path = testing::WritePatternFile("fallback", size);
   auto faults = std::make_shared<ut::SetupFails>(err);
   auto fs = NewFs(true, 32, faults);
   ReadAllWaysAndCompare(fs.get(), path, size);

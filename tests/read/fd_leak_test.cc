@@ -18,8 +18,9 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -49,7 +50,7 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
     Slice result;
     ASSERT_OK(file->Read(off, 4000, IOOptions(), &result, &scratch[0],
                          nullptr));
-    ASSERT_EQ(result.ToString(), ut::Expected(size, off, 4000));
+    ASSERT_EQ(result.ToString(), testing::Expected(size, off, 4000));
   }
   std::vector<uint64_t> offsets(8);
   for (uint64_t& o : offsets) o = rng() % size;
@@ -69,7 +70,7 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
   std::vector<void*> handles = {h};
   ASSERT_OK(fs->Poll(handles, 1));
   del(h);
-  ASSERT_EQ(got, ut::Expected(size, areq.offset, 1000));
+  ASSERT_EQ(got, testing::Expected(size, areq.offset, 1000));
 }
 
 class FdLeakTest : public ::testing::Test {
@@ -78,7 +79,7 @@ class FdLeakTest : public ::testing::Test {
     if (!ut::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; no rings to leak";
     }
-    path_ = ut::WritePatternFile("fdleak", kSize);
+    path_ = testing::WritePatternFile("fdleak", kSize);
     ASSERT_FALSE(path_.empty());
   }
   void TearDown() override {
@@ -217,11 +218,11 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   ASSERT_OK(s);
   for (const FSReadRequest& r : reqs) {
     ASSERT_OK(r.status);
-    EXPECT_EQ(r.result.ToString(), ut::Expected(kSize, r.offset, r.len));
+    EXPECT_EQ(r.result.ToString(), testing::Expected(kSize, r.offset, r.len));
   }
   ASSERT_OK(as);
   ASSERT_OK(ps);
-  EXPECT_EQ(agot, ut::Expected(kSize, 777, 700));
+  EXPECT_EQ(agot, testing::Expected(kSize, 777, 700));
   EXPECT_GE(st.ring_setup_failures, 1u) << st.ToString();
   EXPECT_GE(st.ops_pread, 1u) << st.ToString();
 }
