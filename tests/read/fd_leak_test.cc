@@ -19,6 +19,7 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
 #include "tests/read/fs_test_util.h"
+#include "tests/testing/async_call.h"
 #include "tests/testing/pattern_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
@@ -163,6 +164,22 @@ TEST_F(FdLeakTest, GetStatsSetsUpNoRing) {
 // Ring setup can fail after a successful probe (fd limit, memlock): reads
 // must fall back to pread, counted as ring setup failures. RLIMIT_NOFILE is
 // lowered so that no new descriptor can be created, then restored.
+// Lowers the soft RLIMIT_NOFILE to the lowest free descriptor, so that no
+// new descriptor can be opened: `*old` receives the limits to restore,
+// `*limited` whether an open(2) now fails.
+void ExhaustDescriptors(rlimit* old, bool* limited) {
+  const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, old), 0);
+  rlimit low = *old;
+  low.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  *limited = probe < 0;
+  if (probe >= 0) ::close(probe);
+}
+
 TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   auto fs = testing::NewFs(true, 8);
   auto file = testing::OpenRandom(fs.get(), path_);  // Probe done, ring closed.
@@ -171,17 +188,9 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   // when a ring that was never set up is torn down: it would be 0).
   const int zero_flags = ::fcntl(0, F_GETFD);
   // No GetStats() here: it would set up the async reader's ring.
-  const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(lowest_free, 0);
-  ::close(lowest_free);
   rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
-  rlimit low = old;
-  low.rlim_cur = static_cast<rlim_t>(lowest_free);
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
-  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const bool limited = probe < 0;
-  if (probe >= 0) ::close(probe);
+  bool limited = false;
+  ASSERT_NO_FATAL_FAILURE(ExhaustDescriptors(&old, &limited));
 
   // A batch: batches always go through a ring (no page-cache shortcut).
   std::vector<FSReadRequest> reqs(2);
@@ -192,26 +201,16 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
     reqs[i].scratch = &bufs[i][0];
   }
   rocksdb::IOStatus s = file->MultiRead(reqs.data(), 2, IOOptions(), nullptr);
-  FSReadRequest areq;
-  std::string ascratch(700, '\0');
-  areq.offset = 777;
-  areq.len = 700;
-  areq.scratch = &ascratch[0];
-  void* h = nullptr;
-  rocksdb::IOHandleDeleter del;
-  std::string agot;
-  rocksdb::IOStatus as = file->ReadAsync(
-      areq, IOOptions(),
-      [&](const FSReadRequest& r, void*) { agot = r.result.ToString(); },
-      nullptr, &h, &del, nullptr);
-  std::vector<void*> handles = {h};
-  rocksdb::IOStatus ps =
-      h != nullptr ? fs->Poll(handles, 1) : rocksdb::IOStatus::OK();
+  testing::AsyncCall async;
+  rocksdb::IOStatus as = async.Start(file.get(), 777, 700);
+  std::vector<void*> handles = {async.handle};
+  rocksdb::IOStatus ps = async.handle != nullptr ? fs->Poll(handles, 1)
+                                                 : rocksdb::IOStatus::OK();
   EXPECT_EQ(::fcntl(0, F_GETFD), zero_flags)
       << "a failed ring setup closed descriptor 0";
   const UringFsStats st = fs->GetStats();
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);  // Restore before asserting.
-  if (h != nullptr) del(h);
+  async.Release();
 
   ASSERT_TRUE(limited) << "could not exhaust the descriptor limit";
   EXPECT_TRUE(st.io_uring_in_use);
@@ -222,7 +221,7 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   }
   ASSERT_OK(as);
   ASSERT_OK(ps);
-  EXPECT_EQ(agot, testing::Expected(kSize, 777, 700));
+  EXPECT_EQ(async.data, testing::Expected(kSize, 777, 700));
   EXPECT_GE(st.ring_setup_failures, 1u) << st.ToString();
   EXPECT_GE(st.ops_pread, 1u) << st.ToString();
 }

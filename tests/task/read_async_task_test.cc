@@ -300,6 +300,88 @@ TEST_F(AsyncTaskTest, DirectReadsInFlightAtShutdownCompleteWithDataOrAborted) {
   }
 }
 
+// What the racing threads saw, over all their reads.
+struct RaceTally {
+  std::atomic<int> delivered{0};  // Callbacks run (data or cancelled).
+  std::atomic<int> never{0};      // Aborted before a callback ran.
+  std::atomic<int> cancelled{0};  // Callbacks that said Aborted "cancelled".
+};
+
+// Starts 1 to 6 reads of a pattern file of `size` bytes at random places:
+// 64 KiB aligned ones through `direct`, small ones through `buffered`.
+void StartRandomReads(std::mt19937& rng, rocksdb::FSRandomAccessFile* direct,
+                      rocksdb::FSRandomAccessFile* buffered, uint64_t size,
+                      std::vector<std::unique_ptr<AsyncCall>>* calls) {
+  const int n = 1 + static_cast<int>(rng() % 6);
+  for (int i = 0; i < n; ++i) {
+    calls->push_back(std::make_unique<AsyncCall>());
+    const bool use_direct = (rng() % 2) == 0;
+    const size_t len = use_direct ? (64 << 10) : 1000 + rng() % 9000;
+    const uint64_t off =
+        use_direct ? (rng() % (size / len)) * len : rng() % (size - len);
+    ASSERT_OK(calls->back()->Start(use_direct ? direct : buffered, off, len));
+  }
+}
+
+// Ends the reads of `handles` in one of four ways chosen by `rng`; `*aborted`
+// says which handles were aborted.
+void AbortOrPoll(std::mt19937& rng, rocksdb::FileSystem* fs,
+                 std::vector<void*>* handles, std::vector<bool>* aborted) {
+  std::vector<void*>& all = *handles;  // AbortIO and Poll take a non-const &.
+  const size_t n = all.size();
+  aborted->assign(n, false);
+  switch (rng() % 4) {
+    case 0:  // Abort at once.
+      ASSERT_OK(fs->AbortIO(all));
+      aborted->assign(n, true);
+      break;
+    case 1:  // Reap what is done, abort the rest.
+      ASSERT_OK(fs->Poll(all, 0));
+      ASSERT_OK(fs->AbortIO(all));
+      aborted->assign(n, true);
+      break;
+    case 2: {  // Abort the first half, wait for the rest.
+      std::vector<void*> first(all.begin(), all.begin() + n / 2);
+      std::vector<void*> rest(all.begin() + n / 2, all.end());
+      ASSERT_OK(fs->AbortIO(first));
+      for (size_t i = 0; i < n / 2; ++i) (*aborted)[i] = true;
+      ASSERT_OK(fs->Poll(rest, rest.size()));
+      break;
+    }
+    default:  // Wait for all, then abort (a no-op for reported ones).
+      ASSERT_OK(fs->Poll(all, all.size()));
+      ASSERT_OK(fs->AbortIO(all));
+      break;
+  }
+}
+
+// Every callback ran at most once, exactly once unless aborted, with the
+// pattern's bytes or Aborted "cancelled"; counted in `tally`.
+void CheckCallbacks(const std::vector<std::unique_ptr<AsyncCall>>& calls,
+                    const std::vector<bool>& aborted, RaceTally* tally) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    AsyncCall& c = *calls[i];
+    const int k = c.calls.load();
+    ASSERT_LE(k, 1) << "callback ran twice";
+    if (!aborted[i]) {
+      ASSERT_EQ(k, 1) << "polled read never called back";
+    }
+    if (k == 0) {
+      ++tally->never;
+      continue;
+    }
+    ++tally->delivered;
+    if (c.status.ok()) {
+      ASSERT_EQ(c.data.size(), c.req.len);
+      ASSERT_TRUE(c.data == Pattern(c.req.offset, c.req.len))
+          << "wrong data at " << c.req.offset;
+    } else {
+      ASSERT_TRUE(IsCancelled(c.status));
+      ++tally->cancelled;
+    }
+  }
+}
+
 // Several threads, each with its own task, start reads and immediately abort,
 // poll, or poll some and abort the rest, while another thread keeps
 // cancelling their tasks. Every callback runs exactly once, or never for a
@@ -323,7 +405,7 @@ TEST_F(AsyncTaskTest, AbortIORacingCompletionsAndCancelsFromSeveralThreads) {
   std::vector<std::shared_ptr<IoTask>> tasks;
   for (int i = 0; i < kThreads; ++i) tasks.push_back(NewTask());
   std::atomic<bool> stop{false};
-  std::atomic<int> delivered{0}, never{0}, cancelled{0};
+  RaceTally tally;
   std::thread canceller([&] {
     std::mt19937 rng(7);
     while (!stop.load()) {
@@ -337,64 +419,14 @@ TEST_F(AsyncTaskTest, AbortIORacingCompletionsAndCancelsFromSeveralThreads) {
       IoTaskScope scope(tasks[t]);
       std::mt19937 rng(1000 + t);
       for (int it = 0; it < kIterations; ++it) {
-        const int n = 1 + static_cast<int>(rng() % 6);
         std::vector<std::unique_ptr<AsyncCall>> calls;
-        for (int i = 0; i < n; ++i) {
-          calls.push_back(std::make_unique<AsyncCall>());
-          const bool use_direct = (rng() % 2) == 0;
-          const size_t len = use_direct ? (64 << 10) : 1000 + rng() % 9000;
-          const uint64_t off =
-              use_direct ? (rng() % (kBig / len)) * len : rng() % (kBig - len);
-          ASSERT_OK(calls.back()->Start(use_direct ? fd.get() : fb.get(), off,
-                                        len));
-        }
+        ASSERT_NO_FATAL_FAILURE(
+            StartRandomReads(rng, fd.get(), fb.get(), kBig, &calls));
         std::vector<void*> all;
         for (auto& c : calls) all.push_back(c->handle);
-        std::vector<bool> aborted(calls.size(), false);
-        switch (rng() % 4) {
-          case 0:  // Abort at once.
-            ASSERT_OK(fs_->AbortIO(all));
-            aborted.assign(calls.size(), true);
-            break;
-          case 1:  // Reap what is done, abort the rest.
-            ASSERT_OK(fs_->Poll(all, 0));
-            ASSERT_OK(fs_->AbortIO(all));
-            aborted.assign(calls.size(), true);
-            break;
-          case 2: {  // Abort the first half, wait for the rest.
-            std::vector<void*> first(all.begin(), all.begin() + n / 2);
-            std::vector<void*> rest(all.begin() + n / 2, all.end());
-            ASSERT_OK(fs_->AbortIO(first));
-            for (int i = 0; i < n / 2; ++i) aborted[i] = true;
-            ASSERT_OK(fs_->Poll(rest, rest.size()));
-            break;
-          }
-          default:  // Wait for all, then abort (a no-op for reported ones).
-            ASSERT_OK(fs_->Poll(all, all.size()));
-            ASSERT_OK(fs_->AbortIO(all));
-            break;
-        }
-        for (size_t i = 0; i < calls.size(); ++i) {
-          AsyncCall& c = *calls[i];
-          const int k = c.calls.load();
-          ASSERT_LE(k, 1) << "callback ran twice";
-          if (!aborted[i]) {
-            ASSERT_EQ(k, 1) << "polled read never called back";
-          }
-          if (k == 0) {
-            ++never;
-            continue;
-          }
-          ++delivered;
-          if (c.status.ok()) {
-            ASSERT_EQ(c.data.size(), c.req.len);
-            ASSERT_TRUE(c.data == Pattern(c.req.offset, c.req.len))
-                << "wrong data at " << c.req.offset;
-          } else {
-            ASSERT_TRUE(IsCancelled(c.status));
-            ++cancelled;
-          }
-        }
+        std::vector<bool> aborted;
+        ASSERT_NO_FATAL_FAILURE(AbortOrPoll(rng, fs_.get(), &all, &aborted));
+        ASSERT_NO_FATAL_FAILURE(CheckCallbacks(calls, aborted, &tally));
         // A later Poll never calls an aborted or reported handle back.
         ASSERT_OK(fs_->Poll(all, 0));
         for (auto& c : calls) ASSERT_LE(c->calls.load(), 1);
@@ -406,9 +438,9 @@ TEST_F(AsyncTaskTest, AbortIORacingCompletionsAndCancelsFromSeveralThreads) {
   canceller.join();
   std::printf("racing reads: %d delivered (%d cancelled), %d aborted unseen; "
               "direct=%d io_uring=%d\n",
-              delivered.load(), cancelled.load(), never.load(), direct ? 1 : 0,
-              io_uring_ ? 1 : 0);
-  EXPECT_GT(delivered.load(), 0);
+              tally.delivered.load(), tally.cancelled.load(),
+              tally.never.load(), direct ? 1 : 0, io_uring_ ? 1 : 0);
+  EXPECT_GT(tally.delivered.load(), 0);
 }
 
 }  // namespace

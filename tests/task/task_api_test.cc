@@ -300,7 +300,32 @@ TEST_F(TaskApiTest, DroppingTheLastReferenceOfATaskDrainsIt) {
 enum class Action { kCancel, kShutdownDrain, kShutdownCancel };
 
 class TaskIsolationTest : public TaskApiTest,
-                          public ::testing::WithParamInterface<Action> {};
+                          public ::testing::WithParamInterface<Action> {
+ protected:
+  // On a thread of its own, under `task`: creates `name` and appends chunks
+  // [first, first + n) to it.
+  std::unique_ptr<FSWritableFile> CreateInTask(std::shared_ptr<IoTask> task,
+                                               const std::string& name,
+                                               int first, int n) {
+    std::unique_ptr<FSWritableFile> f;
+    std::thread t([&] {
+      IoTaskScope scope(task);
+      f = Create(name);
+      AppendChunks(f.get(), first, n);
+    });
+    t.join();
+    return f;
+  }
+
+  // Does to `task` what the test parameter says.
+  static void Act(IoTask* task) {
+    switch (GetParam()) {
+      case Action::kCancel: task->Cancel(); break;
+      case Action::kShutdownDrain: task->Shutdown(ShutdownMode::kDrain); break;
+      case Action::kShutdownCancel: task->Shutdown(ShutdownMode::kCancel); break;
+    }
+  }
+};
 
 TEST_P(TaskIsolationTest, OtherTasksQueuedWritesStayIntactAndAreWritten) {
   Deadline deadline("TaskIsolation", std::chrono::seconds(30));
@@ -308,29 +333,14 @@ TEST_P(TaskIsolationTest, OtherTasksQueuedWritesStayIntactAndAreWritten) {
   std::shared_ptr<IoTask> b = NewTask();
   constexpr int kN = 6;
   gate().CloseGate(".sst");
-  std::unique_ptr<FSWritableFile> fa, fb;
-  std::thread ta([&] {
-    IoTaskScope scope(a);
-    fa = Create("a.sst");
-    AppendChunks(fa.get(), 0, kN);
-  });
-  std::thread tb([&] {
-    IoTaskScope scope(b);
-    fb = Create("b.sst");
-    AppendChunks(fb.get(), 100, kN);
-  });
-  ta.join();
-  tb.join();
+  std::unique_ptr<FSWritableFile> fa = CreateInTask(a, "a.sst", 0, kN);
+  std::unique_ptr<FSWritableFile> fb = CreateInTask(b, "b.sst", 100, kN);
+  ASSERT_NE(fa, nullptr);
+  ASSERT_NE(fb, nullptr);
   ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
   const UringFsStats before = Stats();
 
-  std::future<void> act = Async([&] {
-    switch (GetParam()) {
-      case Action::kCancel: a->Cancel(); break;
-      case Action::kShutdownDrain: a->Shutdown(ShutdownMode::kDrain); break;
-      case Action::kShutdownCancel: a->Shutdown(ShutdownMode::kCancel); break;
-    }
-  });
+  std::future<void> act = Async([&] { Act(a.get()); });
   if (GetParam() != Action::kShutdownDrain) {
     // A's queued appends (all of them, or all but a running one).
     EXPECT_TRUE(Eventually([&] {
@@ -544,6 +554,48 @@ TEST_F(TaskApiTest, NonUringFileSystemIsInvalidArgument) {
 // ShutdownUringFileSystem.
 // ---------------------------------------------------------------------------
 
+// Every way of opening a file in `dir` through `fs` (shut down) is refused:
+// Aborted, "shut down", nothing returned, nothing created. `dir` holds a file
+// named "existing".
+void ExpectEveryOpenRefused(rocksdb::FileSystem* fs, const std::string& dir) {
+  auto path = [&dir](const std::string& name) { return dir + "/" + name; };
+  auto expect_refused = [](const char* what, const IOStatus& s) {
+    EXPECT_TRUE(s.IsAborted()) << what << ": " << s.ToString();
+    EXPECT_NE(s.ToString().find("shut down"), std::string::npos)
+        << what << ": " << s.ToString();
+  };
+  std::unique_ptr<FSWritableFile> w;
+  expect_refused("NewWritableFile",
+                 fs->NewWritableFile(path("new.sst"), FileOptions(), &w,
+                                     nullptr));
+  expect_refused("NewWritableFile .log",
+                 fs->NewWritableFile(path("000009.log"), FileOptions(), &w,
+                                     nullptr));
+  expect_refused("ReopenWritableFile",
+                 fs->ReopenWritableFile(path("existing"), FileOptions(), &w,
+                                        nullptr));
+  expect_refused("ReuseWritableFile",
+                 fs->ReuseWritableFile(path("reused"), path("existing"),
+                                       FileOptions(), &w, nullptr));
+  std::unique_ptr<rocksdb::FSRandomAccessFile> r;
+  expect_refused("NewRandomAccessFile",
+                 fs->NewRandomAccessFile(path("existing"), FileOptions(), &r,
+                                         nullptr));
+  std::unique_ptr<rocksdb::FSSequentialFile> q;
+  expect_refused("NewSequentialFile",
+                 fs->NewSequentialFile(path("existing"), FileOptions(), &q,
+                                       nullptr));
+  std::unique_ptr<rocksdb::FSRandomRWFile> rw;
+  expect_refused("NewRandomRWFile",
+                 fs->NewRandomRWFile(path("existing"), FileOptions(), &rw,
+                                     nullptr));
+  EXPECT_EQ(w, nullptr);
+  EXPECT_EQ(r, nullptr);
+  EXPECT_EQ(q, nullptr);
+  EXPECT_EQ(rw, nullptr);
+  EXPECT_FALSE(ExistsOnDisk(path("new.sst"))) << "a refused open created";
+}
+
 TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
   Deadline deadline("ShutdownUringFileSystem", std::chrono::seconds(30));
   std::shared_ptr<IoTask> t1 = NewTask();
@@ -578,41 +630,7 @@ TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
   EXPECT_EQ(ReadFileOnDisk(Path("def.sst")), ChunksText(50, 3));
 
   // Nothing opens any more: Aborted, "shut down".
-  auto expect_refused = [](const char* what, const IOStatus& s) {
-    EXPECT_TRUE(s.IsAborted()) << what << ": " << s.ToString();
-    EXPECT_NE(s.ToString().find("shut down"), std::string::npos)
-        << what << ": " << s.ToString();
-  };
-  std::unique_ptr<FSWritableFile> w;
-  expect_refused("NewWritableFile",
-                 fs_->NewWritableFile(Path("new.sst"), FileOptions(), &w,
-                                      nullptr));
-  expect_refused("NewWritableFile .log",
-                 fs_->NewWritableFile(Path("000009.log"), FileOptions(), &w,
-                                      nullptr));
-  expect_refused("ReopenWritableFile",
-                 fs_->ReopenWritableFile(Path("existing"), FileOptions(), &w,
-                                         nullptr));
-  expect_refused("ReuseWritableFile",
-                 fs_->ReuseWritableFile(Path("reused"), Path("existing"),
-                                        FileOptions(), &w, nullptr));
-  std::unique_ptr<rocksdb::FSRandomAccessFile> r;
-  expect_refused("NewRandomAccessFile",
-                 fs_->NewRandomAccessFile(Path("existing"), FileOptions(), &r,
-                                          nullptr));
-  std::unique_ptr<rocksdb::FSSequentialFile> q;
-  expect_refused("NewSequentialFile",
-                 fs_->NewSequentialFile(Path("existing"), FileOptions(), &q,
-                                        nullptr));
-  std::unique_ptr<rocksdb::FSRandomRWFile> rw;
-  expect_refused("NewRandomRWFile",
-                 fs_->NewRandomRWFile(Path("existing"), FileOptions(), &rw,
-                                      nullptr));
-  EXPECT_EQ(w, nullptr);
-  EXPECT_EQ(r, nullptr);
-  EXPECT_EQ(q, nullptr);
-  EXPECT_EQ(rw, nullptr);
-  EXPECT_FALSE(ExistsOnDisk(Path("new.sst"))) << "a refused open created";
+  ExpectEveryOpenRefused(fs_.get(), dir_);
 
   std::shared_ptr<IoTask> late;
   EXPECT_TRUE(NewIoTask(*fs_, &late).IsAborted());
