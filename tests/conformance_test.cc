@@ -139,7 +139,8 @@ void WriteRaw(const std::string& path, const std::string& data) {
          << want.size() << " bytes, first difference at byte " << i;
 }
 
-::testing::AssertionResult SameBytes(const Slice& got, const std::string& want) {
+::testing::AssertionResult SameBytes(const Slice& got,
+                                     const std::string& want) {
   return SameBytes(got.ToString(), want);
 }
 
@@ -172,7 +173,8 @@ std::string Sanitize(std::string s) {
 
 std::string TestRoot() {
   const char* env = getenv("TEST_TMPDIR");
-  std::string root = env != nullptr && *env != '\0' ? env : ::testing::TempDir();
+  std::string root =
+      env != nullptr && *env != '\0' ? env : ::testing::TempDir();
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   return root;
 }
@@ -253,7 +255,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
           << "FileSystem::Default() answered " << want.ToString();
       EXPECT_TRUE(IsSomeNotFound(got)) << got.ToString();
       EXPECT_TRUE(SameOutcome(got, want));
-      EXPECT_FALSE(ExistsOnDisk(missing)) << "a failed call created " << missing;
+      EXPECT_FALSE(ExistsOnDisk(missing))
+          << "a failed call created " << missing;
     }
   }
 
@@ -390,7 +393,8 @@ TEST_P(ConformanceTest, SkipPastEofIsOkAndLaterReadsAreEmpty) {
 TEST_P(ConformanceTest, RandomReadsAtRandomOffsetsMatchWrittenBytes) {
   const std::string data = RandomBytes(1024 * 1024 + 333, 7);
   ASSERT_OK(WriteWith(fs_.get(), Path("f"), data));
-  ASSERT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data)) << "written bytes on disk";
+  ASSERT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data))
+      << "written bytes on disk";
 
   std::unique_ptr<FSRandomAccessFile> file;
   ASSERT_OK(fs_->NewRandomAccessFile(Path("f"), fo_, &file, nullptr));
@@ -747,7 +751,8 @@ TEST_P(ConformanceTest, FileSystemTruncateAnswersLikeDefault) {
   EXPECT_TRUE(got.ok() || got.IsNotSupported()) << got.ToString();
   EXPECT_TRUE(SameOutcome(got, want));
   // Whatever the answer, the file then looks like the default left it.
-  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), ReadFileOnDisk(Path("ref"))));
+  EXPECT_TRUE(
+      SameBytes(ReadFileOnDisk(Path("f")), ReadFileOnDisk(Path("ref"))));
   if (want.ok()) {
     EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data.substr(0, 2500)));
   }
@@ -865,7 +870,8 @@ TEST_P(ConformanceTest, ConcurrentWritersToSeparateFilesKeepTheirOwnBytes) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   for (int i = 0; i < kFiles; ++i) {
-    EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f" + std::to_string(i))), data[i]))
+    EXPECT_TRUE(
+        SameBytes(ReadFileOnDisk(Path("f" + std::to_string(i))), data[i]))
         << "file " << i;
   }
 }
@@ -1096,7 +1102,8 @@ TEST_P(ConformanceTest, CreateDirIfMissingIsOkWhetherOrNotTheDirectoryExists) {
   EXPECT_TRUE(std::filesystem::is_directory(Path("d")));
   WriteRaw(Path("d/file"), "x");
   ASSERT_OK(fs_->CreateDirIfMissing(Path("d"), io_, nullptr));
-  EXPECT_TRUE(ExistsOnDisk(Path("d/file"))) << "existing directory was replaced";
+  EXPECT_TRUE(ExistsOnDisk(Path("d/file")))
+      << "existing directory was replaced";
 }
 
 TEST_P(ConformanceTest, CreateDirIfMissingOverAFileAnswersLikeDefault) {
@@ -1544,10 +1551,13 @@ TEST_P(ConformanceTest, BufferedOpenReportsNoDirectIoLikeDefault) {
   EXPECT_OK(w->Close(io_, nullptr));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFileSystems, ConformanceTest,
-    ::testing::Values("Default", "Uringfs", "UringfsNoIoUring", "UringfsFromApi"),
-    [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(AllFileSystems, ConformanceTest,
+                         ::testing::Values("Default", "Uringfs",
+                                           "UringfsNoIoUring",
+                                           "UringfsFromApi"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           return p.param;
+                         });
 
 // ---------------------------------------------------------------------------
 // Entry points (not parameterised).

@@ -244,7 +244,8 @@ class InFlightReadAsyncTest : public ::testing::Test {
     ASSERT_EQ(::write(writer_, s.data(), s.size()),
               static_cast<ssize_t>(s.size()));
   }
-  // Runs `fn`, failing the binary instead of hanging (tests/testing/deadline.h).
+  // Runs `fn`, failing the binary instead of hanging
+  // (tests/testing/deadline.h).
   static void WithDeadline(const char* what, std::function<void()> fn) {
     uringfs::testing::WithDeadline(what, std::chrono::seconds(10),
                                    std::move(fn));

@@ -46,7 +46,6 @@ namespace uringfs {
 namespace {
 
 using rocksdb::FileOptions;
-using rocksdb::FSReadRequest;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;

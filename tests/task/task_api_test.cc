@@ -51,7 +51,6 @@ using rocksdb::FileOptions;
 using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using rocksdb::Slice;
 using std::chrono::milliseconds;
 
 using testing::Chunk;
@@ -61,7 +60,6 @@ using testing::ExistsOnDisk;
 using testing::IsCancelled;
 using testing::kChunk;
 using testing::ReadFileOnDisk;
-using testing::SaysCancelled;
 using testing::SizeOnDisk;
 using testing::TaskApiTest;
 
@@ -322,7 +320,9 @@ class TaskIsolationTest : public TaskApiTest,
     switch (GetParam()) {
       case Action::kCancel: task->Cancel(); break;
       case Action::kShutdownDrain: task->Shutdown(ShutdownMode::kDrain); break;
-      case Action::kShutdownCancel: task->Shutdown(ShutdownMode::kCancel); break;
+      case Action::kShutdownCancel:
+        task->Shutdown(ShutdownMode::kCancel);
+        break;
     }
   }
 };

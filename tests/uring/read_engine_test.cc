@@ -28,8 +28,9 @@ namespace uringfs {
 namespace uring {
 namespace {
 
-using testing::CountingFaults;
 using ::uringfs::testing::Expected;
+using ::uringfs::testing::WritePatternFile;
+using testing::CountingFaults;
 using testing::FailAtOffset;
 using testing::FailFirstAttempts;
 using testing::SetupFails;
@@ -159,7 +160,7 @@ class FileFixture {
  protected:
   void OpenFile(uint64_t size) {
     size_ = size;
-    path_ = ::uringfs::testing::WritePatternFile("engine", size);
+    path_ = WritePatternFile("engine", size);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);

@@ -8,14 +8,11 @@
 // positioned appends are written on the caller, never behind.
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,7 +20,6 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/io_status.h"
 #include "tests/testing/aligned_buffer.h"
-#include "tests/testing/deadline.h"
 #include "tests/testing/disk_file.h"
 #include "tests/testing/pattern_file.h"
 #include "tests/testing/status_matchers.h"
@@ -36,17 +32,11 @@ namespace {
 
 using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
-using rocksdb::FileSystem;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
 using testing::AlignedBuffer;
-using testing::Background;
-using testing::Concat;
-using testing::kMustReturn;
-using testing::kStillBlocked;
 using testing::Pattern;
-using testing::RandomBytes;
 using testing::ReadFileOnDisk;
 using testing::SizeOnDisk;
 using testing::StatsOf;
@@ -117,7 +107,8 @@ TEST_F(DirectWriteTest, RefusesMisalignedBufferSizeAndOffsetBeforeWriting) {
         << c.what << ": the message should name the alignment: "
         << s.ToString();
   }
-  EXPECT_EQ(SizeOnDisk(Path("000090.sst")), 0u) << "a refused write reached the file";
+  EXPECT_EQ(SizeOnDisk(Path("000090.sst")), 0u)
+      << "a refused write reached the file";
   EXPECT_EQ(StatsOf(*fs_).appends_queued, 0u);
   f->Close(IOOptions(), nullptr).PermitUncheckedError();
 }

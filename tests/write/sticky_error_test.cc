@@ -35,17 +35,13 @@ namespace uringfs {
 namespace {
 
 using rocksdb::FSWritableFile;
-using rocksdb::FileOptions;
-using rocksdb::FileSystem;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using rocksdb::Slice;
 using testing::Background;
 using testing::Concat;
 using testing::InjectedEio;
 using testing::InjectedNoSpace;
 using testing::kMustReturn;
-using testing::kStillBlocked;
 using testing::RandomBytes;
 using testing::ReadFileOnDisk;
 using testing::SeamOp;
@@ -291,7 +287,8 @@ TEST_F(WriteTest, DestroyingAHandleWithoutCloseWritesItsQueuedData) {
     Background b([&] { f.reset(); });
     EXPECT_TRUE(b.Finished(kMustReturn));
   }
-  EXPECT_TRUE(ReadFileOnDisk(Path("000057.sst")) == Concat(parts, parts.size()));
+  EXPECT_TRUE(ReadFileOnDisk(Path("000057.sst")) ==
+              Concat(parts, parts.size()));
 }
 
 // Sync may run concurrently with Append (IsSyncThreadSafe); such a Sync

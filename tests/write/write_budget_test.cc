@@ -9,13 +9,11 @@
 // total budget is shared by all files; a slow device keeps the queue within
 // the budget.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -34,18 +32,13 @@ namespace uringfs {
 namespace {
 
 using rocksdb::FSWritableFile;
-using rocksdb::FileOptions;
-using rocksdb::FileSystem;
 using rocksdb::IOOptions;
-using rocksdb::IOStatus;
-using rocksdb::Slice;
 using testing::Background;
 using testing::Concat;
 using testing::kMustReturn;
 using testing::kStillBlocked;
 using testing::RandomBytes;
 using testing::ReadFileOnDisk;
-using testing::SizeOnDisk;
 using testing::StatsOf;
 using testing::WriteTest;
 using namespace std::chrono_literals;

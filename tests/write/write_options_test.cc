@@ -8,13 +8,9 @@
 // write_behind values and out-of-range budgets are InvalidArgument naming the
 // option.
 
-#include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,7 +18,6 @@
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/io_status.h"
-#include "tests/testing/deadline.h"
 #include "tests/testing/disk_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/write/write_test_fixture.h"
@@ -36,15 +31,7 @@ using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
 using rocksdb::FileSystem;
 using rocksdb::IOOptions;
-using rocksdb::IOStatus;
-using rocksdb::Slice;
-using testing::Background;
-using testing::Concat;
-using testing::kMustReturn;
-using testing::kStillBlocked;
-using testing::RandomBytes;
 using testing::ReadFileOnDisk;
-using testing::SizeOnDisk;
 using testing::StatsOf;
 using testing::WriteTest;
 using namespace std::chrono_literals;

@@ -37,10 +37,8 @@ namespace {
 
 using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
-using rocksdb::FileSystem;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using rocksdb::Slice;
 using testing::Background;
 using testing::Concat;
 using testing::kMustReturn;
@@ -214,7 +212,8 @@ TEST_F(WriteTest, CloseRightAfterQueuedAppendsWritesThemAll) {
   const std::vector<std::string> parts = Parts(20, 1, 64 << 10);
   AppendAll(f.get(), parts);
   ASSERT_OK(f->Close(IOOptions(), nullptr));
-  EXPECT_TRUE(ReadFileOnDisk(Path("000011.sst")) == Concat(parts, parts.size()));
+  EXPECT_TRUE(ReadFileOnDisk(Path("000011.sst")) ==
+              Concat(parts, parts.size()));
   uint64_t size = 0;
   ASSERT_OK(fs_->GetFileSize(Path("000011.sst"), IOOptions(), &size, nullptr));
   EXPECT_EQ(size, Concat(parts, parts.size()).size());
@@ -239,7 +238,8 @@ TEST_F(WriteTest, TruncateWaitsForQueuedAppendsThenCuts) {
   ASSERT_OK(truncated);
   EXPECT_EQ(f->GetFileSize(IOOptions(), nullptr), cut);
   ASSERT_OK(f->Close(IOOptions(), nullptr));
-  EXPECT_TRUE(ReadFileOnDisk(Path("000012.sst")) == Concat(parts, 3).substr(0, cut));
+  EXPECT_TRUE(ReadFileOnDisk(Path("000012.sst")) ==
+              Concat(parts, 3).substr(0, cut));
 }
 
 TEST_F(WriteTest, TwoHandlesToOneInodeKeepSubmitOrder) {

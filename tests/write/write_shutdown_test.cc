@@ -33,20 +33,15 @@ namespace uringfs {
 namespace {
 
 using rocksdb::FSWritableFile;
-using rocksdb::FileOptions;
-using rocksdb::FileSystem;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using rocksdb::Slice;
 using ::uringfs::IoTask;
 using testing::Background;
 using testing::Concat;
 using testing::kMustReturn;
 using testing::kStillBlocked;
-using testing::RandomBytes;
 using testing::ReadFileOnDisk;
 using testing::SizeOnDisk;
-using testing::StatsOf;
 using testing::WriteTest;
 using namespace std::chrono_literals;
 

@@ -94,15 +94,16 @@ class WriteTest : public ::testing::Test {
 
   std::unique_ptr<rocksdb::FSWritableFile> Open(const std::string& name) {
     std::unique_ptr<rocksdb::FSWritableFile> f;
-    rocksdb::IOStatus s = fs_->NewWritableFile(Path(name), rocksdb::FileOptions(), &f, nullptr);
+    rocksdb::IOStatus s =
+        fs_->NewWritableFile(Path(name), rocksdb::FileOptions(), &f, nullptr);
     EXPECT_OK(s) << name;
     return f;
   }
 
   std::unique_ptr<rocksdb::FSWritableFile> Reopen(const std::string& name) {
     std::unique_ptr<rocksdb::FSWritableFile> f;
-    rocksdb::IOStatus s =
-        fs_->ReopenWritableFile(Path(name), rocksdb::FileOptions(), &f, nullptr);
+    rocksdb::IOStatus s = fs_->ReopenWritableFile(
+        Path(name), rocksdb::FileOptions(), &f, nullptr);
     EXPECT_OK(s) << name;
     return f;
   }
