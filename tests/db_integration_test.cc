@@ -17,7 +17,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/status_matchers.h"
 
 namespace uringfs {
 namespace {

@@ -11,7 +11,7 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 

@@ -40,8 +40,8 @@
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
-#include "tests/crash/power_loss_fs.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/power_loss_fs.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 
 namespace uringfs {

@@ -25,18 +25,22 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/features.h"
 #include "env/uring/read_op.h"
-#include "tests/deadline.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
 namespace uring {
 namespace {
 
+using ::uringfs::testing::Expected;
+using ::uringfs::testing::Pattern;
+using ::uringfs::testing::WritePatternFile;
 using State = AsyncRead::State;
 
 constexpr char kPoison = '\xab';
 
-// A hang fails the binary with a message (tests/deadline.h).
+// A hang fails the binary with a message (tests/testing/deadline.h).
 void WithDeadline(const char* what, int seconds, std::function<void()> fn) {
   ::uringfs::testing::WithDeadline(what, std::chrono::seconds(seconds),
                                    std::move(fn));
@@ -190,7 +194,7 @@ TEST_F(AsyncReaderTest, AbortRacingWithCompletionReportsOrAbortsExactlyOnce) {
 }
 
 TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
-  const std::string path = testing::WritePatternFile("async", 10000);
+  const std::string path = WritePatternFile("async", 10000);
   ASSERT_FALSE(path.empty());
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
@@ -207,7 +211,7 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   WithDeadline("Poll(min_done=1)", 10, [&] { reader_->Poll(both, 2, 1, &due); });
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0], &file_read);
-  EXPECT_EQ(fbuf, testing::Pattern(1234, 3000));
+  EXPECT_EQ(fbuf, Pattern(1234, 3000));
   EXPECT_EQ(pipe_read.state, State::kInFlight);
 
   due.clear();
@@ -228,7 +232,7 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
 
 TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
   const uint64_t size = 50000;
-  const std::string path = testing::WritePatternFile("async_faults", size);
+  const std::string path = WritePatternFile("async_faults", size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::vector<std::shared_ptr<FaultInjector>> injectors = {
@@ -257,7 +261,7 @@ TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
     for (int i = 0; i < kReads; ++i) {
       EXPECT_EQ(reads[i].op.error, 0);
       EXPECT_EQ(std::string(reads[i].op.buf, reads[i].op.done),
-                testing::Expected(size, reads[i].op.offset, 3000));
+                Expected(size, reads[i].op.offset, 3000));
     }
   }
   ::close(fd);
@@ -267,7 +271,7 @@ TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
 // Beyond the ring's retry bound pread rescues the read; beyond pread's own
 // bound too, the read completes with the errno.
 TEST_F(AsyncReaderTest, RetriesAboveTheBoundAreRescuedByPreadThenFail) {
-  const std::string path = testing::WritePatternFile("async_eagain", 8192);
+  const std::string path = WritePatternFile("async_eagain", 8192);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::string expected(100, '\0');
@@ -297,7 +301,7 @@ TEST_F(AsyncReaderTest, RetriesAboveTheBoundAreRescuedByPreadThenFail) {
 }
 
 TEST_F(AsyncReaderTest, AbortOfACompletedButUnreportedReadDropsIt) {
-  const std::string path = testing::WritePatternFile("async_done", 4096);
+  const std::string path = WritePatternFile("async_done", 4096);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::string buf(100, '\0');
@@ -319,7 +323,7 @@ TEST_F(AsyncReaderTest, AbortOfACompletedButUnreportedReadDropsIt) {
 // at a time, the others sleeping; no completion may be lost or misrouted.
 TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
   const uint64_t size = 1 << 20;
-  const std::string path = testing::WritePatternFile("async_mt", size);
+  const std::string path = WritePatternFile("async_mt", size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   auto reader = Create(8, std::make_shared<testing::ShortResults>(false));
@@ -348,7 +352,7 @@ TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
         for (const AsyncRead& r : reads) {
           if (r.op.error != 0 ||
               std::string(r.op.buf, r.op.done) !=
-                  testing::Expected(size, r.op.offset, r.op.len)) {
+                  Expected(size, r.op.offset, r.op.len)) {
             ++bad;
           }
         }

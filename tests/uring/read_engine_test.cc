@@ -21,14 +21,16 @@
 #include "env/uring/features.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
 namespace uring {
 namespace {
 
+using ::uringfs::testing::Expected;
+using ::uringfs::testing::WritePatternFile;
 using testing::CountingFaults;
-using testing::Expected;
 using testing::FailAtOffset;
 using testing::FailFirstAttempts;
 using testing::SetupFails;
@@ -158,7 +160,7 @@ class FileFixture {
  protected:
   void OpenFile(uint64_t size) {
     size_ = size;
-    path_ = testing::WritePatternFile("engine", size);
+    path_ = WritePatternFile("engine", size);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);

@@ -31,18 +31,13 @@ namespace uringfs {
 namespace wq {
 namespace {
 
+using testing::BoundWorkers;
 using testing::Counter;
 using testing::Quiesce;
 using testing::Key;
 using testing::kWait;
 using testing::Log;
 using testing::TestItem;
-
-QueueOptions Options(int bound_workers) {
-  QueueOptions o;
-  o.max_bound_workers = bound_workers;
-  return o;
-}
 
 std::vector<std::unique_ptr<TestItem>> MakeItems(int n, Counter* freed) {
   std::vector<std::unique_ptr<TestItem>> items;
@@ -51,6 +46,20 @@ std::vector<std::unique_ptr<TestItem>> MakeItems(int n, Counter* freed) {
     items.back()->freed = freed;
   }
   return items;
+}
+
+// Gives every item of `items` hash key 1 and the start log `log`; the first
+// one, once running, counts itself in `running` and waits for `gate`.
+void SameKeyFirstHeld(const std::vector<std::unique_ptr<TestItem>>& items,
+                      Log* log, Counter* running, absl::Notification* gate) {
+  for (const auto& item : items) {
+    item->SetHashKey(Key(1));
+    item->started_log = log;
+  }
+  items[0]->body = [running, gate](TestItem*) {
+    running->Add();
+    gate->WaitForNotificationWithTimeout(kWait);
+  };
 }
 
 // Checks that no two items of one key are inside DoWork at once.
@@ -77,7 +86,7 @@ TEST(WorkQueueTest, SameKeyItemsNeverRunConcurrently) {
   OverlapDetector detector;
   Log log[kKeys];
   auto items = MakeItems(kPerKey * kKeys, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task_a = queue.NewTask();
   auto task_b = queue.NewTask();  // Two tasks share the key space.
   for (int i = 0; i < kPerKey * kKeys; ++i) {
@@ -106,16 +115,9 @@ TEST(WorkQueueTest, SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning
   absl::Notification gate;
   Log log;
   auto items = MakeItems(10, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
-  for (auto& item : items) {
-    item->SetHashKey(Key(1));
-    item->started_log = &log;
-  }
-  items[0]->body = [&](TestItem*) {
-    first_running.Add();
-    gate.WaitForNotificationWithTimeout(kWait);
-  };
+  SameKeyFirstHeld(items, &log, &first_running, &gate);
   for (int i = 0; i < 3; ++i) task->Enqueue(items[i].get());
   ASSERT_TRUE(first_running.WaitAtLeast(1));
   // The run [0..2] is executing: these form a new run behind it.
@@ -130,7 +132,7 @@ TEST(WorkQueueTest, CollidingBucketsAreSerialisedInSubmitOrder) {
   OverlapDetector detector;
   Log log;
   auto items = MakeItems(40, &freed);
-  QueueOptions options = Options(4);
+  QueueOptions options = BoundWorkers(4);
   options.bucket_fn = [](const HashKey&) { return HashKey{0, 0}; };
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -154,7 +156,7 @@ TEST(WorkQueueTest, BlockedChainDoesNotHoldUpUnrelatedWork) {
   Counter freed, blocked;
   absl::Notification gate;
   auto items = MakeItems(5, &freed);
-  Queue queue(Options(2));
+  Queue queue(BoundWorkers(2));
   auto task = queue.NewTask();
   items[0]->SetHashKey(Key(1));
   items[0]->body = [&](TestItem*) {
@@ -181,7 +183,7 @@ TEST(WorkQueueTest, StalledBucketsAreAlwaysResumed) {
   Counter freed;
   OverlapDetector detector;
   auto items = MakeItems(kItems, &freed);
-  QueueOptions options = Options(3);
+  QueueOptions options = BoundWorkers(3);
   // Many keys, two buckets: most workers find only held buckets and park.
   options.bucket_fn = [](const HashKey& k) { return HashKey{0, k.lo % 2}; };
   Queue queue(std::move(options));
@@ -209,7 +211,7 @@ TEST(WorkQueueTest, StalledBucketsAreAlwaysResumed) {
 TEST(WorkQueueTest, UnhashedDependentRunsInlineOnSameWorker) {
   Counter freed;
   auto items = MakeItems(2, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
   items[0]->SetDependent(items[1].get());
   task->Enqueue(items[0].get());
@@ -226,16 +228,9 @@ TEST(WorkQueueTest, HashedDependentIsRequeuedBehindItsBucket) {
   absl::Notification gate;
   Log log;
   auto items = MakeItems(4, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
-  for (auto& item : items) {
-    item->SetHashKey(Key(1));
-    item->started_log = &log;
-  }
-  items[0]->body = [&](TestItem*) {
-    first_running.Add();
-    gate.WaitForNotificationWithTimeout(kWait);
-  };
+  SameKeyFirstHeld(items, &log, &first_running, &gate);
   items[0]->SetDependent(items[3].get());  // Hashed dependent of item 0.
   task->Enqueue(items[0].get());
   ASSERT_TRUE(first_running.WaitAtLeast(1));
@@ -249,7 +244,7 @@ TEST(WorkQueueTest, HashedDependentIsRequeuedBehindItsBucket) {
 TEST(WorkQueueTest, ThrowingDoWorkIsCaughtAndBucketIsReleased) {
   Counter freed;
   auto items = MakeItems(3, &freed);
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   for (auto& item : items) item->SetHashKey(Key(9));
   items[0]->throw_in_do_work = true;
@@ -316,7 +311,7 @@ TEST(WorkQueueTest, FailedCredsSwitchFailsItemWithoutRunningIt) {
   Counter freed;
   FakeCredsOps ops;
   auto items = MakeItems(2, &freed);
-  QueueOptions options = Options(1);
+  QueueOptions options = BoundWorkers(1);
   options.creds_ops = &ops;
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -337,7 +332,7 @@ TEST(WorkQueueTest, SameCredsItemsDoNotReswitch) {
   Counter freed;
   FakeCredsOps ops;
   auto items = MakeItems(10, &freed);
-  QueueOptions options = Options(1);
+  QueueOptions options = BoundWorkers(1);
   options.creds_ops = &ops;
   Queue queue(std::move(options));
   auto task = queue.NewTask();

@@ -123,6 +123,13 @@ class TestItem final : public WorkItem {
 
 inline HashKey Key(uint64_t n) { return HashKey{7, n}; }
 
+// Queue options with at most `n` bound workers, the rest default.
+inline QueueOptions BoundWorkers(int n) {
+  QueueOptions o;
+  o.max_bound_workers = n;
+  return o;
+}
+
 // Polls `cond` until it holds or `kWait` passes. For conditions that have no
 // event to wait on (worker counts, timeouts); returns the final value.
 inline bool Eventually(const std::function<bool()>& cond) {

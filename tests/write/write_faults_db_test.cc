@@ -29,17 +29,17 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "tests/deadline.h"
-#include "tests/status_matchers.h"
-#include "tests/write/seam_fs.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/seam_fs.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -54,7 +54,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kDeadline = 20s;
 
-// A hang fails the test binary with a message (tests/deadline.h).
+// A hang fails the test binary with a message (tests/testing/deadline.h).
 void WithDeadline(const char* what, std::function<void()> fn) {
   testing::WithDeadline(what, kDeadline, std::move(fn));
 }

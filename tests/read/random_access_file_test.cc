@@ -22,8 +22,11 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/aligned_buffer.h"
+#include "tests/testing/async_call.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -33,7 +36,8 @@ using rocksdb::FSReadRequest;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
-using testing::AlignedBuf;
+using testing::AlignedBuffer;
+using testing::AsyncCall;
 using testing::Expected;
 using testing::NewFs;
 using testing::OpenRandom;
@@ -55,7 +59,7 @@ class ReadPathTest : public ::testing::TestWithParam<bool> {
   }
 
   std::string File(uint64_t size) {
-    std::string p = ut::WritePatternFile("raf", size);
+    std::string p = testing::WritePatternFile("raf", size);
     EXPECT_FALSE(p.empty());
     paths_.push_back(p);
     return p;
@@ -272,7 +276,8 @@ TEST_P(ReadPathTest, EagainAndEintrBeyondTheBoundFailEveryApiWithTheErrno) {
   }
 }
 
-TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
+// EIO injected at offset 32768: only what reads that offset fails.
+TEST_P(ReadPathTest, EioFailsOnlyTheMultiReadRequestReadingThatOffset) {
   const uint64_t size = 100000;
   const std::string path = File(size);
   auto faults = std::make_shared<ut::FailAtOffset>(32768);
@@ -298,6 +303,14 @@ TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
       EXPECT_EQ(r.result.ToString(), Expected(size, r.offset, 4096));
     }
   }
+}
+
+TEST_P(ReadPathTest, EioFailsReadAndSequentialReadsOfThatOffsetOnly) {
+  const uint64_t size = 100000;
+  const std::string path = File(size);
+  auto faults = std::make_shared<ut::FailAtOffset>(32768);
+  auto fs = Fs(faults, 4);
+  auto file = OpenRandom(fs.get(), path);
   std::string scratch(4096, '\0');
   Slice result;
   EXPECT_TRUE(file->Read(32768, 4096, IOOptions(), &result, &scratch[0],
@@ -312,31 +325,25 @@ TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
   ASSERT_OK(seq->Skip(32768));
   EXPECT_TRUE(seq->Read(100, IOOptions(), &result, &scratch[0], nullptr)
                   .IsIOError());
-  // ReadAsync: the failing handle's callback gets the error, the other one
-  // its bytes.
-  std::vector<std::string> abufs(2, std::string(4096, '\0'));
-  std::vector<FSReadRequest> areqs(2);
-  std::vector<IOStatus> astatus(2);
-  std::vector<std::string> adata(2);
-  std::vector<void*> handles(2);
-  std::vector<rocksdb::IOHandleDeleter> dels(2);
+}
+
+// The failing handle's callback gets the error, the other one its bytes.
+TEST_P(ReadPathTest, EioFailsOnlyTheReadAsyncReadingThatOffset) {
+  const uint64_t size = 100000;
+  const std::string path = File(size);
+  auto faults = std::make_shared<ut::FailAtOffset>(32768);
+  auto fs = Fs(faults, 4);
+  auto file = OpenRandom(fs.get(), path);
+  std::vector<AsyncCall> calls(2);
   for (size_t i = 0; i < 2; ++i) {
-    areqs[i].offset = i == 0 ? 32768 : 65536;
-    areqs[i].len = 4096;
-    areqs[i].scratch = &abufs[i][0];
-    ASSERT_OK(file->ReadAsync(
-        areqs[i], IOOptions(),
-        [&astatus, &adata, i](const FSReadRequest& r, void*) {
-          astatus[i] = r.status;
-          adata[i] = r.result.ToString();
-        },
-        nullptr, &handles[i], &dels[i], nullptr));
+    ASSERT_OK(calls[i].Start(file.get(), i == 0 ? 32768 : 65536, 4096));
   }
+  std::vector<void*> handles = {calls[0].handle, calls[1].handle};
   ASSERT_OK(fs->Poll(handles, 2));
-  EXPECT_TRUE(astatus[0].IsIOError()) << astatus[0].ToString();
-  EXPECT_OK(astatus[1]);
-  EXPECT_EQ(adata[1], Expected(size, 65536, 4096));
-  for (size_t i = 0; i < 2; ++i) dels[i](handles[i]);
+  EXPECT_TRUE(calls[0].status.IsIOError()) << calls[0].status.ToString();
+  EXPECT_OK(calls[1].status);
+  EXPECT_EQ(calls[1].data, Expected(size, 65536, 4096));
+  for (AsyncCall& c : calls) c.Release();
 }
 
 TEST_P(ReadPathTest, BufferedReadsAtAfterAndAcrossEndOfFile) {
@@ -399,10 +406,10 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     ASSERT_EQ(a & (a - 1), 0u) << "alignment not a power of two: " << a;
     const uint64_t rounded = (size + a - 1) / a * a;
     std::vector<FSReadRequest> reqs;
-    std::vector<std::unique_ptr<AlignedBuf>> bufs;
+    std::vector<std::unique_ptr<AlignedBuffer>> bufs;
     for (uint64_t off = 0; off <= rounded + a; off += a) {
       for (size_t n : {a, 2 * a, static_cast<size_t>(rounded) + 2 * a}) {
-        auto buf = std::make_unique<AlignedBuf>(a, n);
+        auto buf = std::make_unique<AlignedBuffer>(a, n);
         Slice result;
         ASSERT_OK(file->Read(off, n, IOOptions(), &result, buf->get(),
                              nullptr));
@@ -411,7 +418,7 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
         FSReadRequest r;
         r.offset = off;
         r.len = n;
-        bufs.push_back(std::make_unique<AlignedBuf>(a, n));
+        bufs.push_back(std::make_unique<AlignedBuffer>(a, n));
         r.scratch = bufs.back()->get();
         reqs.push_back(r);
       }
@@ -424,7 +431,7 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     }
     auto seq = OpenSequential(fs.get(), path, /*direct=*/true);
     ASSERT_TRUE(seq->use_direct_io());
-    AlignedBuf sbuf(a, rounded + a);
+    AlignedBuffer sbuf(a, rounded + a);
     for (uint64_t off = 0; off <= rounded; off += a) {
       Slice result;
       ASSERT_OK(seq->PositionedRead(off, rounded + a, IOOptions(), &result,
@@ -452,7 +459,7 @@ TEST_P(ReadPathTest, DirectReadsWithAlignedShortResultsStillReadEverything) {
         std::make_shared<ut::ShortResults>(one, static_cast<int64_t>(a));
     auto fs = Fs(faults, 8);
     auto file = OpenRandom(fs.get(), path, true);
-    AlignedBuf buf(a, 16 * a);
+    AlignedBuffer buf(a, 16 * a);
     for (uint64_t off = 0; off < size + a; off += 5 * a) {
       Slice result;
       ASSERT_OK(file->Read(off, 16 * a, IOOptions(), &result, buf.get(),
@@ -462,6 +469,40 @@ TEST_P(ReadPathTest, DirectReadsWithAlignedShortResultsStillReadEverything) {
     }
     EXPECT_GT(faults->shortened(), 0);
   }
+}
+
+// A misaligned direct read, and the word its refusal must mention.
+struct MisalignedRead {
+  uint64_t off;
+  size_t n;
+  char* scratch;
+  const char* mentions;
+};
+
+FSReadRequest Request(uint64_t offset, size_t len, char* scratch) {
+  FSReadRequest r;
+  r.offset = offset;
+  r.len = len;
+  r.scratch = scratch;
+  return r;
+}
+
+// Read and PositionedRead of `c` are refused: InvalidArgument naming what is
+// misaligned, nothing read.
+void ExpectRefused(rocksdb::FSRandomAccessFile* file,
+                   rocksdb::FSSequentialFile* seq, const MisalignedRead& c) {
+  Slice result("junk");
+  IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch,
+                          nullptr);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("alignment"), std::string::npos)
+      << s.ToString();
+  EXPECT_TRUE(result.empty());
+  s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch,
+                          nullptr);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
 }
 
 TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
@@ -474,14 +515,8 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   auto file = OpenRandom(fs.get(), path, true);
   auto seq = OpenSequential(fs.get(), path, true);
   const size_t a = file->GetRequiredBufferAlignment();
-  AlignedBuf buf(a, 8 * a);
-  struct Case {
-    uint64_t off;
-    size_t n;
-    char* scratch;
-    const char* mentions;
-  };
-  const std::vector<Case> cases = {
+  AlignedBuffer buf(a, 8 * a);
+  const std::vector<MisalignedRead> cases = {
       {1, a, buf.get(), "offset"},
       {a / 2, a, buf.get(), "offset"},
       {0, a + 1, buf.get(), "length"},
@@ -491,34 +526,15 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   };
   const UringFsStats before = fs->GetStats();
   std::vector<FSReadRequest> reqs;
-  for (const Case& c : cases) {
+  for (const MisalignedRead& c : cases) {
     SCOPED_TRACE(std::string(c.mentions) + " off " + std::to_string(c.off) +
                  " n " + std::to_string(c.n));
-    Slice result("junk");
-    IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch,
-                            nullptr);
-    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-    EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
-    EXPECT_NE(s.ToString().find("alignment"), std::string::npos)
-        << s.ToString();
-    EXPECT_TRUE(result.empty());
-    s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch,
-                            nullptr);
-    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-    EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
-    FSReadRequest r;
-    r.offset = c.off;
-    r.len = c.n;
-    r.scratch = c.scratch;
-    reqs.push_back(r);
+    ExpectRefused(file.get(), seq.get(), c);
+    reqs.push_back(Request(c.off, c.n, c.scratch));
   }
   // One aligned request in the middle of the batch is served.
-  AlignedBuf good(a, a);
-  FSReadRequest ok;
-  ok.offset = a;
-  ok.len = a;
-  ok.scratch = good.get();
-  reqs.insert(reqs.begin() + 3, ok);
+  AlignedBuffer good(a, a);
+  reqs.insert(reqs.begin() + 3, Request(a, a, good.get()));
   ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
   const int calls_for_good = faults->calls();
   EXPECT_EQ(calls_for_good, 1) << "only the aligned request may be read";
@@ -724,7 +740,7 @@ class SetupErrnoFallbackTest : public ::testing::TestWithParam<int> {};
 TEST_P(SetupErrnoFallbackTest, StatsNameTheErrnoAndReadsUsePread) {
   const int err = GetParam();
   const uint64_t size = 30000;
-  const std::string path = ut::WritePatternFile("fallback", size);
+  const std::string path = testing::WritePatternFile("fallback", size);
   auto faults = std::make_shared<ut::SetupFails>(err);
   auto fs = NewFs(true, 32, faults);
   ReadAllWaysAndCompare(fs.get(), path, size);

@@ -1,13 +1,15 @@
 // -----------------------------------------------------------------------------
-// tests/status_matchers.h
+// tests/testing/status_matchers.h
 // -----------------------------------------------------------------------------
 //
 // The one pair of status assertions every uringfs test uses. They accept any
 // type with `ok()` and `ToString()` (rocksdb::Status, rocksdb::IOStatus) and
 // print the status text on failure.
+//
+// Thread-safety: stateless; usable wherever gtest assertions are.
 
-#ifndef URINGFS_TESTS_STATUS_MATCHERS_H_
-#define URINGFS_TESTS_STATUS_MATCHERS_H_
+#ifndef URINGFS_TESTS_TESTING_STATUS_MATCHERS_H_
+#define URINGFS_TESTS_TESTING_STATUS_MATCHERS_H_
 
 #include <gtest/gtest.h>
 
@@ -22,4 +24,4 @@
 #define ASSERT_OK(expr) ASSERT_TRUE(URINGFS_STATUS_IS_OK_(expr))
 #define EXPECT_OK(expr) EXPECT_TRUE(URINGFS_STATUS_IS_OK_(expr))
 
-#endif  // URINGFS_TESTS_STATUS_MATCHERS_H_
+#endif  // URINGFS_TESTS_TESTING_STATUS_MATCHERS_H_

@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// tests/crash/power_loss_fs.h
+// tests/testing/power_loss_fs.h
 // -----------------------------------------------------------------------------
 //
 // `PowerLossFs` is a test seam: a `FileSystemWrapper` (by default over
@@ -47,8 +47,8 @@
 //
 // Thread-safety: safe for concurrent use, like any FileSystem.
 
-#ifndef URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
-#define URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
+#ifndef URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_
+#define URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_
 
 #include <cstdint>
 #include <map>
@@ -164,4 +164,4 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
 }  // namespace testing
 }  // namespace uringfs
 
-#endif  // URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
+#endif  // URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_

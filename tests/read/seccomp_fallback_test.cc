@@ -24,8 +24,9 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 #include "uringfs/uringfs.h"
 
@@ -73,7 +74,7 @@ void ChildChecks(const std::string& path, uint64_t size) {
     Slice result;
     ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result,
                          &scratch[0], nullptr));
-    ASSERT_EQ(result.ToString(), ut::Expected(size, off, scratch.size()));
+    ASSERT_EQ(result.ToString(), testing::Expected(size, off, scratch.size()));
   }
   std::vector<uint64_t> offsets(50);
   for (size_t i = 0; i < offsets.size(); ++i) offsets[i] = i * 1700;
@@ -90,7 +91,7 @@ void ChildChecks(const std::string& path, uint64_t size) {
 
 TEST(SeccompFallbackTest, IoUringDeniedBySeccompFallsBackToPreadWithEperm) {
   const uint64_t size = 100000;
-  const std::string path = ut::WritePatternFile("seccomp", size);
+  const std::string path = testing::WritePatternFile("seccomp", size);
   ASSERT_FALSE(path.empty());
   std::fflush(nullptr);
   const pid_t pid = ::fork();

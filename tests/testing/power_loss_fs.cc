@@ -1,4 +1,4 @@
-#include "tests/crash/power_loss_fs.h"
+#include "tests/testing/power_loss_fs.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "tests/write/seam_fs.h"
+#include "tests/testing/seam_fs.h"
 
 #include <atomic>
 #include <thread>
