@@ -30,7 +30,8 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/read_op.h"
-#include "tests/deadline.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -83,7 +84,7 @@ class BrokenRingTest : public ::testing::Test {
     if (!testing::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; AsyncReader untested";
     }
-    path_ = testing::WritePatternFile("broken_ring", kSize);
+    path_ = ::uringfs::testing::WritePatternFile("broken_ring", kSize);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);
@@ -117,7 +118,7 @@ class BrokenRingTest : public ::testing::Test {
     EXPECT_EQ(read.state, State::kReported);
     EXPECT_EQ(read.op.error, 0);
     EXPECT_EQ(buf.substr(0, read.op.done),
-              testing::Expected(kSize, 1234, buf.size()));
+              ::uringfs::testing::Expected(kSize, 1234, buf.size()));
   }
 
   std::string path_;

@@ -26,7 +26,7 @@
 
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 

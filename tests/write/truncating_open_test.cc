@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "rocksdb/file_system.h"
-#include "tests/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
