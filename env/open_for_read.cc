@@ -60,6 +60,7 @@ rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
   }
   target->fd = fd;
   target->direct = direct;
+  target->nowait_ok = direct ? nullptr : (*owner)->nowait_ok();
   // Buffered files report RocksDB's page size, as its POSIX file system does.
   target->alignment = direct ? DirectIoAlignment(fd) : 4096;
   return rocksdb::IOStatus::OK();

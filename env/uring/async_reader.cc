@@ -31,6 +31,11 @@ bool IsFatalEnterError(int ret) {
 std::shared_ptr<AsyncReader> AsyncReader::Create(
     unsigned entries, bool can_cancel, std::shared_ptr<FaultInjector> faults,
     int* err) {
+  const int forced = faults != nullptr ? faults->SetupErrno() : 0;
+  if (forced != 0) {
+    *err = forced;
+    return nullptr;
+  }
   std::unique_ptr<Ring> ring;
   const int ret = Ring::Create(entries, /*flags=*/0, &ring);
   if (ret < 0) {

@@ -29,6 +29,7 @@
 #define URINGFS_ENV_URING_READ_ENGINE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -84,9 +85,7 @@ class ReadEngine final {
   // True if asynchronous reads go through the async reader's ring (set up on
   // first use); false when io_uring is unusable or the ring cannot be set up,
   // and `StartAsync` reads synchronously.
-  bool AsyncOnRing() ABSL_LOCKS_EXCLUDED(mu_) {
-    return async_reader() != nullptr;
-  }
+  bool AsyncOnRing() ABSL_LOCKS_EXCLUDED(mu_) { return Reader() != nullptr; }
 
   // ReadEngine::StartAsync()
   //
@@ -133,12 +132,14 @@ class ReadEngine final {
 
  private:
   // The async reader, set up on first use; null when io_uring is unusable
-  // or its ring cannot be set up.
-  std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
+  // or its ring cannot be set up (tried again a second later: a failure may
+  // be passing, e.g. memlock). Lock-free once set up.
+  AsyncReader* Reader() ABSL_LOCKS_EXCLUDED(mu_);
+  AsyncReader* SetUpReader() ABSL_LOCKS_EXCLUDED(mu_);
 
   void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
   // Tries to finish `op` from the page cache without blocking. True if `op`
-  // is finished.
+  // is finished. REQUIRES: `target.nowait_ok` is not null.
   bool TryCached(const ReadTarget& target, ReadOp* op);
 
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
@@ -147,12 +148,18 @@ class ReadEngine final {
   const bool use_ring_;                          // features_.usable().
   RingPool pool_;                                // Thread-safe.
   ReadCounters counters_;                        // Thread-safe.
-  // Cleared for good when the kernel refuses RWF_NOWAIT for reads. Relaxed:
-  // a stale `true` only costs one more refused attempt.
+  // Cleared for good when the system refuses preadv2's RWF_NOWAIT itself
+  // (ENOSYS, EPERM); a file system that refuses it clears the file's own
+  // flag (ReadTarget::nowait_ok). Relaxed: a stale `true` only costs one
+  // more refused attempt.
   std::atomic<bool> nowait_reads_{true};
   mutable absl::Mutex mu_;
-  bool async_tried_ ABSL_GUARDED_BY(mu_) = false;
-  std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);
+  // No new try to set up the async reader before this time.
+  std::chrono::steady_clock::time_point async_retry_at_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);  // Set once.
+  // `async_.get()` once set (never reset: the engine owns the reader for
+  // its whole life). release/acquire: a reader seen here is fully built.
+  std::atomic<AsyncReader*> async_raw_{nullptr};
 };
 
 }  // namespace uring

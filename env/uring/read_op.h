@@ -23,6 +23,7 @@
 #define URINGFS_ENV_URING_READ_OP_H_
 
 #include <cerrno>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -36,6 +37,11 @@ struct ReadTarget {
   int fd = -1;
   bool direct = false;    // Opened with O_DIRECT.
   size_t alignment = 1;   // Direct-I/O alignment; 1 for buffered files.
+  // Whether `preadv2(RWF_NOWAIT)` may be tried on this file (ReadEngine);
+  // cleared for the file alone when its file system refuses it. Null: never
+  // tried. Owned by whoever owns `fd`, and outlives every read of it.
+  // Relaxed: a stale `true` only costs one more refused attempt.
+  std::atomic<bool>* nowait_ok = nullptr;
 };
 
 struct ReadOp {
