@@ -26,7 +26,10 @@ size_t TaskHome::CancelReads(uint64_t task_id) const {
 }
 
 FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
-    : IoTask(home.get()), home_(std::move(home)), task_(std::move(task)) {}
+    : IoTask(home.get()),
+      generation_(ForkGeneration()),
+      home_(std::move(home)),
+      task_(std::move(task)) {}
 
 FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
 
@@ -37,6 +40,7 @@ size_t FsTask::CancelReads() {
 }
 
 CancelOutcome FsTask::Cancel() {
+  if (ForkedSince(generation_)) return CancelOutcome::kNotFound;
   const wq::CancelResult r =
       task_->Cancel([](const wq::WorkItem&) { return true; }, /*all=*/true);
   const size_t reads = CancelReads();
@@ -64,6 +68,7 @@ void FsTask::RefuseNewWork() {
 }
 
 void FsTask::Shutdown(ShutdownMode mode) {
+  if (ForkedSince(generation_)) return;
   RefuseNewWork();
   task_->Shutdown(mode == ShutdownMode::kCancel ? wq::ShutdownMode::kCancel
                                                 : wq::ShutdownMode::kDrain);

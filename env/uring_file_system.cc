@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/fork_generation.h"
 #include "env/async_read_handle.h"
 #include "env/file_class.h"
 #include "env/fs_stats.h"
@@ -43,12 +44,16 @@ UringFileSystem::UringFileSystem(const UringFsOptions& options,
                                  std::shared_ptr<uring::FaultInjector> faults)
     : rocksdb::FileSystemWrapper(std::move(base)),
       options_(options),
+      generation_(ForkGeneration()),
       faults_(std::move(faults)),
       counters_(std::make_shared<RocksReadCounters>()) {
   RegisterOptions(&options_, &internal::RocksDbTypeInfo());
 }
 
 UringFileSystem::~UringFileSystem() {
+  // In a child of fork() the tasks' work is the parent's: nothing to wait
+  // for here, and nothing that may be waited for.
+  if (ForkedSince(generation_)) return;
   std::shared_ptr<FsTasks> t;
   {
     absl::MutexLock l(&mu_);
@@ -123,6 +128,12 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
 }
 
 rocksdb::IOStatus UringFileSystem::CheckOpen(const std::string& fname) const {
+  if (ForkedSince(generation_)) {
+    return rocksdb::IOStatus::IOError(
+        "uringfs: this file system was created before fork(); create a new "
+        "one in the child process to open",
+        fname);
+  }
   if (!tasks()->shut_down()) return rocksdb::IOStatus::OK();
   return IOErrorFromErrno("open (uringfs file system shut down)", fname,
                           ECANCELED);
@@ -253,7 +264,7 @@ rocksdb::IOStatus UringFileSystem::GetFileSize(const std::string& fname,
                                                uint64_t* file_size,
                                                rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = NoThrow("uringfs GetFileSize", [&] {
-    writes()->DrainByName(fname);
+    if (!ForkedSince(generation_)) writes()->DrainByName(fname);
     return rocksdb::IOStatus::OK();
   });
   if (!s.ok()) return s;
@@ -273,7 +284,7 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     const std::string& fname, const rocksdb::IOOptions& io_opts,
     std::shared_ptr<rocksdb::Logger>* result, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewLogger(fname, io_opts, result, dbg);
-  if (!s.ok() || *result == nullptr) return s;
+  if (!s.ok() || *result == nullptr || ForkedSince(generation_)) return s;
   return NoThrow("uringfs NewLogger", [&] {
     // The logger may outlive the file system: it keeps the parts whose
     // counters it writes at close (a database that logs also writes).

@@ -73,6 +73,9 @@ UringWritableFile::UringWritableFile(
       size_(base_->GetFileSize(rocksdb::IOOptions(), nullptr)) {}
 
 UringWritableFile::~UringWritableFile() {
+  // In a child of fork() the queued work is the parent's; nothing of it may
+  // be waited for (its workers do not exist here).
+  if (Forked()) return;
   if (!closed_) Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
   state_->WaitIdle();  // Nothing may touch base_ after this.
 }
@@ -142,6 +145,16 @@ rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
       std::to_string(offset) + ")");
 }
 
+bool UringWritableFile::Forked() const { return scheduler_->forked(); }
+
+rocksdb::IOStatus UringWritableFile::ForkedError(const char* what) const {
+  return rocksdb::IOStatus::IOError(
+      std::string("uringfs: ") + what + " of a file opened before fork(), in "
+      "the child process (open it again through a file system created in "
+      "the child)",
+      fname_);
+}
+
 rocksdb::IOStatus UringWritableFile::RefuseShutDown(const char* what) {
   state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)",
                                 fname_, ECANCELED));
@@ -151,6 +164,7 @@ rocksdb::IOStatus UringWritableFile::RefuseShutDown(const char* what) {
 rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
                                             const rocksdb::IOOptions& options,
                                             rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("append");
   rocksdb::IOStatus e = state_->error();
   if (!e.ok()) return e;
   if (closed_) {
@@ -187,6 +201,7 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
 rocksdb::IOStatus UringWritableFile::PositionedAppend(
     const rocksdb::Slice& data, uint64_t offset,
     const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("positioned append");
   rocksdb::IOStatus s = CheckDirectIo(data, offset);
   if (!s.ok()) return s;
   if (scheduler_->CurrentTaskShutDown()) {
@@ -204,6 +219,7 @@ rocksdb::IOStatus UringWritableFile::PositionedAppend(
 rocksdb::IOStatus UringWritableFile::Truncate(uint64_t size,
                                               const rocksdb::IOOptions& options,
                                               rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("truncate");
   rocksdb::IOStatus s = RunAfterQueued(
       "truncate", true, [&] { return base_->Truncate(size, options, dbg); });
   if (s.ok()) size_.store(size, std::memory_order_relaxed);
@@ -212,6 +228,7 @@ rocksdb::IOStatus UringWritableFile::Truncate(uint64_t size,
 
 rocksdb::IOStatus UringWritableFile::Close(const rocksdb::IOOptions& options,
                                            rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("close");
   if (closed_) return state_->error();
   scheduler_->Drain(inode_);
   state_->WaitIdle();
@@ -228,6 +245,7 @@ rocksdb::IOStatus UringWritableFile::Close(const rocksdb::IOOptions& options,
 
 rocksdb::IOStatus UringWritableFile::Flush(const rocksdb::IOOptions& options,
                                            rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("flush");
   if (write_behind_) return state_->error();
   return RunAfterQueued("flush", false,
                         [&] { return base_->Flush(options, dbg); });
@@ -235,6 +253,7 @@ rocksdb::IOStatus UringWritableFile::Flush(const rocksdb::IOOptions& options,
 
 rocksdb::IOStatus UringWritableFile::SyncData(
     bool full, const rocksdb::IOOptions& options) {
+  if (Forked()) return ForkedError("sync");
   return RunAfterQueued(full ? "fsync" : "sync", false, [&] {
     rocksdb::IOStatus s = base_->Flush(options, nullptr);
     if (!s.ok()) return s;
@@ -256,6 +275,7 @@ rocksdb::IOStatus UringWritableFile::Fsync(const rocksdb::IOOptions& options,
 rocksdb::IOStatus UringWritableFile::RangeSync(
     uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& options,
     rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return ForkedError("range sync");
   rocksdb::FSWritableFile* base = base_.get();
   return Ordered("range sync", [base, offset, nbytes, options] {
     return base->RangeSync(offset, nbytes, options, nullptr);
@@ -265,6 +285,7 @@ rocksdb::IOStatus UringWritableFile::RangeSync(
 rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
                                               const rocksdb::IOOptions& options,
                                               rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return ForkedError("allocate");
   rocksdb::FSWritableFile* base = base_.get();
   return Ordered("allocate", [base, offset, len, options] {
     return base->Allocate(offset, len, options, nullptr);
@@ -273,6 +294,7 @@ rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
 
 rocksdb::IOStatus UringWritableFile::InvalidateCache(size_t offset,
                                                      size_t length) {
+  if (Forked()) return ForkedError("invalidate cache");
   return RunAfterQueued("invalidate cache", true, [&] {
     return base_->InvalidateCache(offset, length);
   });
@@ -283,6 +305,7 @@ rocksdb::IOStatus UringWritableFile::InvalidateCache(size_t offset,
 void UringWritableFile::PrepareWrite(size_t offset, size_t len,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return;
   const size_t block = preallocation_block_size();
   if (block == 0) return;
   const size_t blocks = (offset + len + block - 1) / block;

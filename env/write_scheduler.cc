@@ -88,13 +88,15 @@ bool KeyOf(const std::string& fname, wq::HashKey* key) {
 
 WriteScheduler::WriteScheduler(const UringFsOptions& options,
                                std::shared_ptr<FsTasks> tasks)
-    : budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
+    : generation_(ForkGeneration()),
+      budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
                                             options.max_queued_bytes_per_file)),
       tasks_(std::move(tasks)) {
   RaiseWorkerLimit(static_cast<int>(options.write_workers));
 }
 
 WriteScheduler::~WriteScheduler() {
+  if (forked()) return;  // The items are the parent's (see forked()).
   // Queued items point at this object: none may be left behind.
   tasks_->Shutdown(ShutdownMode::kDrain);
 }
@@ -154,7 +156,7 @@ void WriteScheduler::Enqueue(const std::shared_ptr<OpenInode>& inode,
 void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
   // acquire: pairs with the release in FreeWork, so a zero seen here comes
   // with everything the completed items did (a failure they recorded).
-  if (inode->queued.load(std::memory_order_acquire) == 0) return;
+  if (inode->queued.load(std::memory_order_acquire) == 0 || forked()) return;
   absl::MutexLock l(&inode->mu);
   if (inode->pending.empty()) return;
   counters_.drains.fetch_add(1, std::memory_order_relaxed);
@@ -171,6 +173,7 @@ void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
 }
 
 void WriteScheduler::DrainByName(const std::string& fname) {
+  if (forked()) return;
   wq::HashKey key;
   if (!KeyOf(fname, &key)) return;
   if (std::shared_ptr<OpenInode> inode = Find(key)) Drain(inode);

@@ -43,6 +43,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "base/fork_generation.h"
 #include "env/fs_tasks.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
@@ -125,6 +126,10 @@ class WriteScheduler final {
   }
 
   const std::shared_ptr<FsTasks>& tasks() const { return tasks_; }
+
+  // True in a child of fork(): the scheduler's queued work and workers are
+  // the parent's. Drains return at once then; callers refuse new work.
+  bool forked() const { return ForkedSince(generation_); }
   WriteCounters& counters() { return counters_; }
   const WriteCounters& counters() const { return counters_; }
   const WriteBudget& budget() const { return *budget_; }
@@ -133,6 +138,7 @@ class WriteScheduler final {
   std::shared_ptr<OpenInode> Find(const wq::HashKey& key)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<WriteBudget> budget_;
   WriteCounters counters_;
   const std::shared_ptr<FsTasks> tasks_;

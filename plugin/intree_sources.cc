@@ -2,12 +2,13 @@
 // see plugin/uringfs.mk). RocksDB compiles only files inside its own
 // plugin/uringfs/ folder, so this one file pulls in uringfs's library sources
 // from the checkout; the include path comes from uringfs.mk / CMakeLists.txt.
-// This is the one list of the library's sources: every .cc file of env/,
-// env/uring/ and env/wq/, and plugin/registration.cc
+// This is the one list of the library's sources: every .cc file of base/,
+// env/, env/uring/ and env/wq/, and plugin/registration.cc
 // (//plugin:intree_sources_test checks that it names exactly those files).
 // load_time_registration.cc is left out on purpose: in-tree, RocksDB calls
 // uringfs_register() itself.
 
+#include "base/fork_generation.cc"
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
 #include "env/fs_stats.cc"

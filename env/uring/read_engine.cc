@@ -12,7 +12,8 @@ namespace uring {
 
 ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
                        std::shared_ptr<FaultInjector> faults)
-    : faults_(std::move(faults)),
+    : generation_(ForkGeneration()),
+      faults_(std::move(faults)),
       queue_depth_(queue_depth),
       features_(ProbeFeatures(use_io_uring, queue_depth, faults_.get())),
       use_ring_(features_.usable()),
@@ -64,7 +65,7 @@ size_t CountFinished(const ReadOp* ops, size_t n) {
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   const size_t finished_before = CountFinished(ops, n);
   if (finished_before == n) return;  // Nothing for the kernel to do.
-  if (!use_ring_) return PreadAll(target, ops, n);
+  if (!use_ring_ || forked()) return PreadAll(target, ops, n);
   if (n == 1 && target.nowait_ok != nullptr &&
       target.nowait_ok->load(std::memory_order_relaxed) &&
       nowait_reads_.load(std::memory_order_relaxed) &&
@@ -101,6 +102,7 @@ std::shared_ptr<AsyncReader> ReadEngine::existing_async_reader() const {
 }
 
 AsyncReader* ReadEngine::Reader() {
+  if (forked()) return nullptr;  // Reads synchronously.
   AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
   if (reader != nullptr || !use_ring_) return reader;
   return SetUpReader();
@@ -165,8 +167,30 @@ size_t SplitSynchronous(AsyncRead* const* reads, size_t n,
 
 }  // namespace
 
+namespace {
+
+// In a child of fork(): a read the parent put on its ring will never
+// complete here; it is finished with ECHILD without touching the ring.
+void FinishParentsRead(AsyncRead* read) {
+  if (read->synchronous) return;
+  read->synchronous = true;
+  if (read->state == AsyncRead::State::kCompleted ||
+      read->state == AsyncRead::State::kReported ||
+      read->state == AsyncRead::State::kAborted) {
+    return;
+  }
+  read->op.error = ECHILD;
+  read->op.finished = true;
+  read->state = AsyncRead::State::kCompleted;
+}
+
+}  // namespace
+
 size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
                              size_t min_done, std::vector<AsyncRead*>* due) {
+  if (forked()) {
+    for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
+  }
   AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
   if (reader != nullptr && AllOnRing(reads, n)) {
     return reader->Poll(reads, n, min_done, due);
@@ -181,6 +205,9 @@ size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
 }
 
 void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
+  if (forked()) {
+    for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
+  }
   std::vector<AsyncRead*> on_ring;
   for (size_t i = 0; i < n; ++i) {
     AsyncRead* read = reads[i];
@@ -196,11 +223,12 @@ void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
 }
 
 bool ReadEngine::ReleaseAsync(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
-  if (read->synchronous) return false;
+  if (read->synchronous || forked()) return false;
   return async_raw_.load(std::memory_order_acquire)->Release(read, free_fn);
 }
 
 size_t ReadEngine::CancelAsync(uint64_t owner) {
+  if (forked()) return 0;
   AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
   return reader == nullptr ? 0 : reader->CancelOwned(owner);
 }

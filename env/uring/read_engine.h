@@ -23,6 +23,10 @@
 // engine owns both ways, so an `AsyncRead` follows the state machine of
 // async_reader.h either way.
 //
+// In a child of fork(), an engine made before it reads with pread only and
+// never enters its rings (they are the parent's); asynchronous reads the
+// parent started finish there with ECHILD, untouched.
+//
 // Thread-safety: safe for concurrent use.
 
 #ifndef URINGFS_ENV_URING_READ_ENGINE_H_
@@ -38,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "base/counter.h"
+#include "base/fork_generation.h"
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/features.h"
@@ -142,6 +147,11 @@ class ReadEngine final {
   // is finished. REQUIRES: `target.nowait_ok` is not null.
   bool TryCached(const ReadTarget& target, ReadOp* op);
 
+  // True in a child of fork(): the rings are shared with the parent, and
+  // their locks may be held by threads that do not exist here.
+  bool forked() const { return ForkedSince(generation_); }
+
+  const uint64_t generation_;                    // ForkGeneration() at birth.
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
   const unsigned queue_depth_;
   const Features features_;                      // Immutable.
