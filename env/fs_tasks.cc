@@ -85,10 +85,9 @@ std::shared_ptr<FsTask> FsTasks::NewTask() {
   // tasks, so no task created here can escape it.
   if (shut_down()) return nullptr;
   auto task = std::make_shared<FsTask>(home_, queue_->NewTask());
-  opened_.erase(std::remove_if(opened_.begin(), opened_.end(),
-                               [](const std::weak_ptr<FsTask>& t) {
-                                 return t.expired();
-                               }),
+  opened_.erase(std::remove_if(
+                    opened_.begin(), opened_.end(),
+                    [](const std::weak_ptr<FsTask>& t) { return t.expired(); }),
                 opened_.end());
   opened_.push_back(task);
   return task;

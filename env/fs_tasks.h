@@ -22,8 +22,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <utility>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -38,7 +38,7 @@ namespace uringfs {
 
 // Monotonic counters (relaxed atomics: statistics only).
 struct CancelCounters {
-  std::atomic<uint64_t> cancelled{0};   // Cancel() outcomes.
+  std::atomic<uint64_t> cancelled{0};  // Cancel() outcomes.
   std::atomic<uint64_t> running{0};
   std::atomic<uint64_t> not_found{0};
   std::atomic<uint64_t> reads_cancelled{0};  // Async reads asked to stop.

@@ -30,9 +30,9 @@ rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,
                                       const std::string& path, size_t offset,
                                       size_t length) {
   if (target.direct) return rocksdb::IOStatus::OK();
-  const int err = ::posix_fadvise(target.fd, static_cast<off_t>(offset),
-                                  static_cast<off_t>(length),
-                                  POSIX_FADV_DONTNEED);
+  const int err =
+      ::posix_fadvise(target.fd, static_cast<off_t>(offset),
+                      static_cast<off_t>(length), POSIX_FADV_DONTNEED);
   if (err == 0) return rocksdb::IOStatus::OK();
   return IOErrorFromErrno("While fadvise NotNeeded offset " +
                               std::to_string(offset) + " len " +

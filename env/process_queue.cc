@@ -58,9 +58,8 @@ wq::Queue& ProcessQueue() {
 void RaiseWorkerLimit(int workers) {
   Current& st = State();
   int limit = st.limit.load(std::memory_order_relaxed);
-  while (workers > limit &&
-         !st.limit.compare_exchange_weak(limit, workers,
-                                         std::memory_order_relaxed)) {
+  while (workers > limit && !st.limit.compare_exchange_weak(
+                                limit, workers, std::memory_order_relaxed)) {
   }
   if (workers > limit) {
     ProcessQueue().SetMaxWorkers(wq::Account::kBound, workers);

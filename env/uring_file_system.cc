@@ -15,10 +15,10 @@
 #include "env/io_error.h"
 #include "env/io_guard.h"
 #include "env/open_for_read.h"
+#include "env/option_table.h"
 #include "env/process_queue.h"
 #include "env/random_access_file.h"
 #include "env/random_rw_file.h"
-#include "env/option_table.h"
 #include "env/sequential_file.h"
 #include "env/stats_logger.h"
 #include "env/writable_file.h"
@@ -35,7 +35,6 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
   logger->Logv(format, ap);
   va_end(ap);
 }
-
 
 }  // namespace
 
@@ -259,10 +258,9 @@ rocksdb::IOStatus UringFileSystem::NewRandomRWFile(
   });
 }
 
-rocksdb::IOStatus UringFileSystem::GetFileSize(const std::string& fname,
-                                               const rocksdb::IOOptions& options,
-                                               uint64_t* file_size,
-                                               rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus UringFileSystem::GetFileSize(
+    const std::string& fname, const rocksdb::IOOptions& options,
+    uint64_t* file_size, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = NoThrow("uringfs GetFileSize", [&] {
     if (!ForkedSince(generation_)) writes()->DrainByName(fname);
     return rocksdb::IOStatus::OK();

@@ -90,9 +90,9 @@ rocksdb::IOStatus UringWritableFile::Queue(
         inode_, bytes,
         [state, scheduler, what, op = std::move(op)](int status) {
           if (status != 0) {
-            state->Fail(IOErrorFromErrno(
-                std::string("queued ") + what + " (not done)", state->fname(),
-                -status));
+            state->Fail(
+                IOErrorFromErrno(std::string("queued ") + what + " (not done)",
+                                 state->fname(), -status));
             return;
           }
           if (state->failed()) return;  // Never write past a failure.
@@ -149,15 +149,16 @@ bool UringWritableFile::Forked() const { return scheduler_->forked(); }
 
 rocksdb::IOStatus UringWritableFile::ForkedError(const char* what) const {
   return rocksdb::IOStatus::IOError(
-      std::string("uringfs: ") + what + " of a file opened before fork(), in "
-      "the child process (open it again through a file system created in "
-      "the child)",
+      std::string("uringfs: ") + what +
+          " of a file opened before fork(), in "
+          "the child process (open it again through a file system created in "
+          "the child)",
       fname_);
 }
 
 rocksdb::IOStatus UringWritableFile::RefuseShutDown(const char* what) {
-  state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)",
-                                fname_, ECANCELED));
+  state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)", fname_,
+                                ECANCELED));
   return state_->error();
 }
 
@@ -168,8 +169,7 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
   rocksdb::IOStatus e = state_->error();
   if (!e.ok()) return e;
   if (closed_) {
-    return rocksdb::IOStatus::IOError("uringfs: append to closed file",
-                                      fname_);
+    return rocksdb::IOStatus::IOError("uringfs: append to closed file", fname_);
   }
   if (!write_behind_) {
     rocksdb::IOStatus s = CheckDirectIo(data, 0);
@@ -282,9 +282,9 @@ rocksdb::IOStatus UringWritableFile::RangeSync(
   });
 }
 
-rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
-                                              const rocksdb::IOOptions& options,
-                                              rocksdb::IODebugContext* /*dbg*/) {
+rocksdb::IOStatus UringWritableFile::Allocate(
+    uint64_t offset, uint64_t len, const rocksdb::IOOptions& options,
+    rocksdb::IODebugContext* /*dbg*/) {
   if (Forked()) return ForkedError("allocate");
   rocksdb::FSWritableFile* base = base_.get();
   return Ordered("allocate", [base, offset, len, options] {
@@ -295,9 +295,8 @@ rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
 rocksdb::IOStatus UringWritableFile::InvalidateCache(size_t offset,
                                                      size_t length) {
   if (Forked()) return ForkedError("invalidate cache");
-  return RunAfterQueued("invalidate cache", true, [&] {
-    return base_->InvalidateCache(offset, length);
-  });
+  return RunAfterQueued("invalidate cache", true,
+                        [&] { return base_->InvalidateCache(offset, length); });
 }
 
 // Mirrors FSWritableFile's default, but lets the base do the preallocating

@@ -113,7 +113,7 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   rocksdb::IOStatus ForkedError(const char* what) const;
 
   rocksdb::IOStatus Queue(const char* what, uint64_t bytes,
-             std::function<rocksdb::IOStatus()> op);
+                          std::function<rocksdb::IOStatus()> op);
   // Runs `op` on this thread after the inode's queued work; `quiesce` also
   // waits until none of this handle's work is still running.
   template <typename Op>

@@ -42,9 +42,8 @@ class QueuedOp final : public wq::WorkItem {
   // The accounting always completes, whatever the callbacks do: a Drain or
   // Close must never wait for an item that is gone.
   wq::WorkItem* FreeWork(int status) override {
-    if (status == wq::kStatusThrew && work_) CallQuietly([&] {
-      work_(-ENOTRECOVERABLE);
-    });
+    if (status == wq::kStatusThrew && work_)
+      CallQuietly([&] { work_(-ENOTRECOVERABLE); });
     if (bytes_ > 0) budget_->Release(&inode_->budget, bytes_);
     {
       absl::MutexLock l(&inode_->mu);
@@ -165,10 +164,11 @@ void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
     uint64_t last;  // The newest item queued before this drain.
   } mark{inode.get(), inode->next_seq - 1};
   inode->mu.Await(absl::Condition(
-      +[](Mark* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called under m->inode->mu.
-        return m->inode->pending.empty() ||
-               *m->inode->pending.begin() > m->last;
-      },
+      +[](Mark* m)
+           ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called under m->inode->mu.
+             return m->inode->pending.empty() ||
+                    *m->inode->pending.begin() > m->last;
+           },
       &mark));
 }
 

@@ -78,9 +78,9 @@ struct WriteCounters {
   std::atomic<uint64_t> appends_direct{0};  // Appends written by the caller.
   std::atomic<uint64_t> bytes_queued{0};
   std::atomic<uint64_t> bytes_direct{0};
-  std::atomic<uint64_t> drains{0};          // Barriers that had to wait.
-  std::atomic<uint64_t> write_errors{0};    // Failed queued operations.
-  std::atomic<uint64_t> cancelled{0};       // Items cancelled by shutdown.
+  std::atomic<uint64_t> drains{0};        // Barriers that had to wait.
+  std::atomic<uint64_t> write_errors{0};  // Failed queued operations.
+  std::atomic<uint64_t> cancelled{0};     // Items cancelled by shutdown.
 };
 
 class WriteScheduler final {
@@ -121,9 +121,7 @@ class WriteScheduler final {
   void DrainByName(const std::string& fname) ABSL_LOCKS_EXCLUDED(mu_);
 
   // True when the calling thread's current task is shut down.
-  bool CurrentTaskShutDown() const {
-    return tasks_->Current()->is_shut_down();
-  }
+  bool CurrentTaskShutDown() const { return tasks_->Current()->is_shut_down(); }
 
   const std::shared_ptr<FsTasks>& tasks() const { return tasks_; }
 

@@ -99,8 +99,8 @@ rocksdb::Status MakeFileSystem(const std::string& which,
                                         fs);
   }
   if (which == "UringfsNoIoUring") {
-    return FileSystem::CreateFromString(
-        rocksdb::ConfigOptions(), "uringfs://?use_io_uring=false", fs);
+    return FileSystem::CreateFromString(rocksdb::ConfigOptions(),
+                                        "uringfs://?use_io_uring=false", fs);
   }
   if (which == "UringfsFromApi") {
     return NewUringFileSystem(SmallApiOptions(), fs);
@@ -130,7 +130,7 @@ void WriteRaw(const std::string& path, const std::string& data) {
 
 // A readable description of where two byte strings first differ.
 ::testing::AssertionResult SameBytes(const std::string& got,
-                                   const std::string& want) {
+                                     const std::string& want) {
   if (got == want) return ::testing::AssertionSuccess();
   size_t i = 0;
   while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
@@ -147,7 +147,7 @@ void WriteRaw(const std::string& path, const std::string& data) {
 // The file system under test answered like the default one: same code and
 // same subcode (OK counts as a code).
 ::testing::AssertionResult SameOutcome(const IOStatus& got,
-                                     const IOStatus& want) {
+                                       const IOStatus& want) {
   if (got.code() == want.code() && got.subcode() == want.subcode()) {
     return ::testing::AssertionSuccess();
   }
@@ -291,7 +291,8 @@ TEST_P(ConformanceTest, FileSystemUnderTestIsTheRequestedImplementation) {
 // Sequential reads.
 // ---------------------------------------------------------------------------
 
-TEST_P(ConformanceTest, SequentialReadReturnsExactBytesAndShortResultOnlyAtEof) {
+TEST_P(ConformanceTest,
+       SequentialReadReturnsExactBytesAndShortResultOnlyAtEof) {
   const std::string data = RandomBytes(300 * 1024 + 17, 1);
   WriteRaw(Path("f"), data);
   std::unique_ptr<FSSequentialFile> file;
@@ -441,8 +442,7 @@ TEST_P(ConformanceTest, ReadAtOrAfterEndOfFileReturnsOkAndEmpty) {
   ASSERT_OK(fs_->NewRandomAccessFile(Path("f"), fo_, &file, nullptr));
   std::string scratch(4096, '\0');
   for (uint64_t offset : {uint64_t{data.size()}, uint64_t{data.size() + 1},
-                          uint64_t{data.size() + 12345},
-                          uint64_t{1} << 40}) {
+                          uint64_t{data.size() + 12345}, uint64_t{1} << 40}) {
     Slice r("sentinel");
     EXPECT_OK(file->Read(offset, 4096, io_, &r, &scratch[0], nullptr))
         << "offset " << offset;
@@ -473,7 +473,8 @@ TEST_P(ConformanceTest, MultiReadFillsEveryRequestWithItsOwnBytes) {
   ranges.push_back({pos, static_cast<size_t>(data.size() - pos + 5000)});
   ranges.push_back({data.size(), 100});
   for (int i = 1; i <= 8; ++i) {
-    ranges.push_back({data.size() + 10000 * i + rng() % 1000, 1 + rng() % 4000});
+    ranges.push_back(
+        {data.size() + 10000 * i + rng() % 1000, 1 + rng() % 4000});
   }
   std::shuffle(ranges.begin(), ranges.end(), rng);
   ASSERT_GT(ranges.size(), 200u);  // more than a ring's worth of requests
@@ -494,8 +495,9 @@ TEST_P(ConformanceTest, MultiReadFillsEveryRequestWithItsOwnBytes) {
     EXPECT_EQ(reqs[i].offset, rg.offset);
     EXPECT_EQ(reqs[i].len, rg.len);
     EXPECT_OK(reqs[i].status);
-    std::string want =
-        rg.offset >= data.size() ? std::string() : data.substr(rg.offset, rg.len);
+    std::string want = rg.offset >= data.size()
+                           ? std::string()
+                           : data.substr(rg.offset, rg.len);
     EXPECT_TRUE(SameBytes(reqs[i].result, want));
   }
 }
@@ -779,7 +781,8 @@ TEST_P(ConformanceTest, ReopenWritableFileAppendsAfterExistingContent) {
   ASSERT_OK(ref_file->Append(more, io_, nullptr));
   ASSERT_OK(ref_file->Flush(io_, nullptr));
   EXPECT_EQ(logical, ref_file->GetFileSize(io_, nullptr))
-      << "GetFileSize() of a reopened writer differs from FileSystem::Default()";
+      << "GetFileSize() of a reopened writer differs from "
+         "FileSystem::Default()";
   ASSERT_OK(ref_file->Close(io_, nullptr));
 }
 
@@ -841,7 +844,8 @@ TEST_P(ConformanceTest, ReuseWritableFileOfMissingFileAnswersLikeDefault) {
 TEST_P(ConformanceTest, ConcurrentWritersToSeparateFilesKeepTheirOwnBytes) {
   constexpr int kFiles = 6;
   std::vector<std::string> data;
-  for (int i = 0; i < kFiles; ++i) data.push_back(RandomBytes(200000 + i, 40 + i));
+  for (int i = 0; i < kFiles; ++i)
+    data.push_back(RandomBytes(200000 + i, 40 + i));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kFiles; ++i) {
@@ -904,8 +908,8 @@ TEST_P(ConformanceTest, RandomRWFileReadsBackItsOwnWritesAtAnyOffset) {
     Slice r;
     ASSERT_OK(file->Read(roff, n, io_, &r, &scratch[0], nullptr));
     std::string want = roff >= model.size() ? "" : model.substr(roff, n);
-    ASSERT_TRUE(SameBytes(r, want)) << "read " << roff << "+" << n
-                                    << " after write " << i;
+    ASSERT_TRUE(SameBytes(r, want))
+        << "read " << roff << "+" << n << " after write " << i;
   }
   ASSERT_OK(file->Flush(io_, nullptr));
   ASSERT_OK(file->Sync(io_, nullptr));
@@ -959,10 +963,12 @@ TEST_P(ConformanceTest, RenameFileReplacesAnExistingTarget) {
 TEST_P(ConformanceTest, LinkFileMakesASecondNameForTheSameFile) {
   const std::string data = RandomBytes(2222, 63);
   WriteRaw(Path("a"), data);
-  IOStatus want_link = ref_->LinkFile(Path("a"), Path("ref_link"), io_, nullptr);
+  IOStatus want_link =
+      ref_->LinkFile(Path("a"), Path("ref_link"), io_, nullptr);
   IOStatus got_link = fs_->LinkFile(Path("a"), Path("b"), io_, nullptr);
   ASSERT_TRUE(SameOutcome(got_link, want_link));
-  if (!want_link.ok()) GTEST_SKIP() << "no hard links here: " << want_link.ToString();
+  if (!want_link.ok())
+    GTEST_SKIP() << "no hard links here: " << want_link.ToString();
   ASSERT_OK(ref_->DeleteFile(Path("ref_link"), io_, nullptr));
 
   EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("b")), data));
@@ -1060,8 +1066,8 @@ TEST_P(ConformanceTest, IsDirectoryDistinguishesDirectoriesFromFiles) {
 }
 
 TEST_P(ConformanceTest, GetAbsolutePathMatchesDefault) {
-  for (const std::string& p : {std::string("relative/name"), Path("x"),
-                               std::string("/")}) {
+  for (const std::string& p :
+       {std::string("relative/name"), Path("x"), std::string("/")}) {
     std::string want, got;
     IOStatus ws = ref_->GetAbsolutePath(p, io_, &want, nullptr);
     IOStatus gs = fs_->GetAbsolutePath(p, io_, &got, nullptr);
@@ -1372,9 +1378,12 @@ TEST_P(ConformanceTest, PathsThroughARegularFileAnswerLikeDefault) {
          uint64_t n;
          return fs->GetFileSize(p, io_, &n, nullptr);
        }},
-      {"FileExists", [&](FileSystem* fs) { return fs->FileExists(p, io_, nullptr); }},
-      {"DeleteFile", [&](FileSystem* fs) { return fs->DeleteFile(p, io_, nullptr); }},
-      {"CreateDir", [&](FileSystem* fs) { return fs->CreateDir(p, io_, nullptr); }},
+      {"FileExists",
+       [&](FileSystem* fs) { return fs->FileExists(p, io_, nullptr); }},
+      {"DeleteFile",
+       [&](FileSystem* fs) { return fs->DeleteFile(p, io_, nullptr); }},
+      {"CreateDir",
+       [&](FileSystem* fs) { return fs->CreateDir(p, io_, nullptr); }},
       {"GetChildren",
        [&](FileSystem* fs) {
          std::vector<std::string> c;
@@ -1395,22 +1404,22 @@ TEST_P(ConformanceTest, PathsThroughARegularFileAnswerLikeDefault) {
 
 // Skips the test unless O_DIRECT works on `path` and the default file system
 // opens it for direct reads.
-#define SKIP_UNLESS_DIRECT_IO(path)                                         \
-  do {                                                                      \
-    int fd_ = ::open((path).c_str(), O_RDONLY | O_DIRECT);                  \
-    if (fd_ < 0) {                                                          \
-      GTEST_SKIP() << "O_DIRECT unsupported in " << dir_ << ": "            \
-                   << strerror(errno);                                      \
-    }                                                                       \
-    ::close(fd_);                                                           \
-    FileOptions dfo_;                                                       \
-    dfo_.use_direct_reads = true;                                           \
-    std::unique_ptr<FSRandomAccessFile> probe_;                             \
+#define SKIP_UNLESS_DIRECT_IO(path)                                           \
+  do {                                                                        \
+    int fd_ = ::open((path).c_str(), O_RDONLY | O_DIRECT);                    \
+    if (fd_ < 0) {                                                            \
+      GTEST_SKIP() << "O_DIRECT unsupported in " << dir_ << ": "              \
+                   << strerror(errno);                                        \
+    }                                                                         \
+    ::close(fd_);                                                             \
+    FileOptions dfo_;                                                         \
+    dfo_.use_direct_reads = true;                                             \
+    std::unique_ptr<FSRandomAccessFile> probe_;                               \
     IOStatus ps_ = ref_->NewRandomAccessFile((path), dfo_, &probe_, nullptr); \
-    if (!ps_.ok()) {                                                        \
-      GTEST_SKIP() << "FileSystem::Default() cannot open for direct reads: " \
-                   << ps_.ToString();                                       \
-    }                                                                       \
+    if (!ps_.ok()) {                                                          \
+      GTEST_SKIP() << "FileSystem::Default() cannot open for direct reads: "  \
+                   << ps_.ToString();                                         \
+    }                                                                         \
   } while (0)
 
 TEST_P(ConformanceTest, DirectRandomReadsAgreeWithDefaultAndReturnExactBytes) {
@@ -1565,9 +1574,8 @@ INSTANTIATE_TEST_SUITE_P(AllFileSystems, ConformanceTest,
 
 TEST(ConformanceEntryPointsTest, UriAndCppApiBothYieldUringfs) {
   std::shared_ptr<FileSystem> from_uri, from_api;
-  ASSERT_OK(FileSystem::CreateFromString(rocksdb::ConfigOptions(),
-                                         "uringfs://?use_io_uring=false",
-                                         &from_uri));
+  ASSERT_OK(FileSystem::CreateFromString(
+      rocksdb::ConfigOptions(), "uringfs://?use_io_uring=false", &from_uri));
   ASSERT_NE(from_uri, nullptr);
   EXPECT_STREQ(from_uri->Name(), kClassId);
   const UringFsOptions* uri_opts = from_uri->GetOptions<UringFsOptions>();

@@ -38,9 +38,9 @@ class FaultInjector {
 
   // FaultInjector::NowaitErrno()
   //
-  // 0 lets a single buffered read of `fd` try `preadv2(RWF_NOWAIT)`; a positive errno
-  // makes that try fail with it instead (EOPNOTSUPP: a file system without
-  // RWF_NOWAIT; ENOSYS: a kernel without preadv2).
+  // 0 lets a single buffered read of `fd` try `preadv2(RWF_NOWAIT)`; a positive
+  // errno makes that try fail with it instead (EOPNOTSUPP: a file system
+  // without RWF_NOWAIT; ENOSYS: a kernel without preadv2).
   virtual int NowaitErrno(int fd) {
     (void)fd;
     return 0;

@@ -31,11 +31,12 @@ bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
   iovec iov{op->buf + op->done, op->next_len()};
   const int forced = faults_ != nullptr ? faults_->NowaitErrno(target.fd) : 0;
   const ssize_t r =
-      forced != 0 ? (errno = forced, -1)
-                  : ::preadv2(target.fd, &iov, 1,
-                              static_cast<off_t>(op->next_offset()),
-                              RWF_NOWAIT);
-  if (r < 0 && errno == EAGAIN) return false;  // Not (all) cached: use the ring.
+      forced != 0
+          ? (errno = forced, -1)
+          : ::preadv2(target.fd, &iov, 1, static_cast<off_t>(op->next_offset()),
+                      RWF_NOWAIT);
+  if (r < 0 && errno == EAGAIN)
+    return false;  // Not (all) cached: use the ring.
   if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
     // This file's file system (NFS, FUSE, ...) does not take RWF_NOWAIT:
     // stop trying for this file only.
@@ -186,8 +187,8 @@ void FinishParentsRead(AsyncRead* read) {
 
 }  // namespace
 
-size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
-                             size_t min_done, std::vector<AsyncRead*>* due) {
+size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n, size_t min_done,
+                             std::vector<AsyncRead*>* due) {
   if (forked()) {
     for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
   }
@@ -200,8 +201,8 @@ size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
   const size_t finished = SplitSynchronous(reads, n, due, &on_ring);
   if (on_ring.empty()) return finished;  // No ring read, so no reader.
   const size_t still_wanted = min_done > finished ? min_done - finished : 0;
-  return finished + reader->Poll(on_ring.data(), on_ring.size(),
-                                 still_wanted, due);
+  return finished +
+         reader->Poll(on_ring.data(), on_ring.size(), still_wanted, due);
 }
 
 void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {

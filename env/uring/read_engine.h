@@ -55,14 +55,14 @@ namespace uring {
 // Statistics only: every counter is independent of every other and of the
 // data it counts, so relaxed increments and loads are enough.
 struct ReadCounters {
-  ShardedCounter ops_uring;                // Ops read through io_uring.
-  ShardedCounter ops_pread;                // Ops read by the pread fallback.
-  ShardedCounter ops_cached;               // Ops served by RWF_NOWAIT.
-  ShardedCounter submitted;                // SQEs of synchronous reads.
-  std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
-  std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
-  std::atomic<uint64_t> rings_abandoned{0};// Rings given up on or lost.
-  std::atomic<uint64_t> rescued{0};        // Ops the ring failed, pread read.
+  ShardedCounter ops_uring;                  // Ops read through io_uring.
+  ShardedCounter ops_pread;                  // Ops read by the pread fallback.
+  ShardedCounter ops_cached;                 // Ops served by RWF_NOWAIT.
+  ShardedCounter submitted;                  // SQEs of synchronous reads.
+  std::atomic<uint64_t> resubmitted{0};      // Re-reads: short, EAGAIN, EINTR.
+  std::atomic<uint64_t> ring_failures{0};    // Rings that could not be set up.
+  std::atomic<uint64_t> rings_abandoned{0};  // Rings given up on or lost.
+  std::atomic<uint64_t> rescued{0};          // Ops the ring failed, pread read.
 };
 
 class ReadEngine final {
@@ -154,10 +154,10 @@ class ReadEngine final {
   const uint64_t generation_;                    // ForkGeneration() at birth.
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
   const unsigned queue_depth_;
-  const Features features_;                      // Immutable.
-  const bool use_ring_;                          // features_.usable().
-  RingPool pool_;                                // Thread-safe.
-  ReadCounters counters_;                        // Thread-safe.
+  const Features features_;  // Immutable.
+  const bool use_ring_;      // features_.usable().
+  RingPool pool_;            // Thread-safe.
+  ReadCounters counters_;    // Thread-safe.
   // Cleared for good when the system refuses preadv2's RWF_NOWAIT itself
   // (ENOSYS, EPERM); a file system that refuses it clears the file's own
   // flag (ReadTarget::nowait_ok). Relaxed: a stale `true` only costs one

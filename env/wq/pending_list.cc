@@ -74,7 +74,8 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
       auto it = hash_tail_.find(node->bucket_);
       if (it != hash_tail_.end() && it->second == node) {
         // The run's new tail is the previous item if it belongs to the run.
-        if (prev != nullptr && prev->hashed_ && prev->bucket_ == node->bucket_) {
+        if (prev != nullptr && prev->hashed_ &&
+            prev->bucket_ == node->bucket_) {
           it->second = prev;
         } else {
           hash_tail_.erase(it);
@@ -130,7 +131,8 @@ bool PendingList::CheckIntegrity() const {
     }
     prev = node;
   }
-  if (prev != nullptr && prev->hashed_ && hash_tail_.at(prev->bucket_) != prev) {
+  if (prev != nullptr && prev->hashed_ &&
+      hash_tail_.at(prev->bucket_) != prev) {
     return false;
   }
   if (count != size_ || prev != tail_) return false;

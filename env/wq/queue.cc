@@ -160,7 +160,8 @@ size_t Queue::CollectCancels(const MatchFn& match, bool all,
   }
   // 2. Taken but not started: the workers' private chains.
   for (auto& w : workers_) {
-    found += internal::PendingList::RemoveIfFromChain(&w->chain, match, all, out);
+    found +=
+        internal::PendingList::RemoveIfFromChain(&w->chain, match, all, out);
     if (found > 0 && !all) return found;
   }
   // 3. Current items: flag them. An item whose DoWork has not started will see
@@ -267,9 +268,11 @@ void Queue::StartWorker(internal::Worker* w) {
       Acct& acct = acct_[Index(account)];
       --acct.nr_workers;
       --acct.nr_running;
-      workers_.erase(std::find_if(
-          workers_.begin(), workers_.end(),
-          [id](const std::unique_ptr<internal::Worker>& p) { return p->id == id; }));
+      workers_.erase(
+          std::find_if(workers_.begin(), workers_.end(),
+                       [id](const std::unique_ptr<internal::Worker>& p) {
+                         return p->id == id;
+                       }));
       if (acct.nr_workers == 0) {
         // Nobody would ever run this account's queued work.
         acct.list.RemoveIf([](const WorkItem&) { return true; }, true,

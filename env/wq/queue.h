@@ -14,8 +14,9 @@
 //   account. Hashed work is always bound.
 // * Hashed work: items with equal buckets (by default the exact `HashKey`)
 //   never run at the same time and start in submit order, including items
-//   queued while that bucket's run is executing. A worker takes a bucket's whole
-//   queued run at once; other buckets and unhashed work proceed in parallel.
+//   queued while that bucket's run is executing. A worker takes a bucket's
+//   whole queued run at once; other buckets and unhashed work proceed in
+//   parallel.
 // * Workers are created on demand from the enqueue path (no manager thread),
 //   never above the limit: an idle worker is activated first, otherwise a new
 //   one is started only if no worker of the account is running or the item is
@@ -40,7 +41,8 @@
 // * `Shutdown()` (also run by the destructor) cancels everything still queued,
 //   flags running work, wakes every worker and joins every thread: afterwards
 //   no worker thread is left, and later enqueues are cancelled at once.
-// * Thread-safe. `DoWork`/`FreeWork`/match/hook callbacks never run with a queue
+// * Thread-safe. `DoWork`/`FreeWork`/match/hook callbacks never run with a
+// queue
 //   lock held (except the match predicate, see above). No exception escapes a
 //   worker.
 #ifndef URINGFS_ENV_WQ_QUEUE_H_
@@ -109,7 +111,7 @@ struct QueueStats {
   uint64_t threads_started = 0;
   uint64_t spawn_failures = 0;
   uint64_t blocking_spawns = 0;  // Creations requested by a BlockingScope.
-  uint64_t creds_switches = 0;  // Items whose switch made a set* call.
+  uint64_t creds_switches = 0;   // Items whose switch made a set* call.
   size_t held_buckets = 0;
   size_t live_threads = 0;  // Started and not yet joined.
 };
@@ -156,8 +158,8 @@ class Queue final {
   };
 
   // --- Enqueue and completion paths (queue.cc) ---
-  void Enqueue(const std::shared_ptr<internal::TaskState>& task,
-               WorkItem* item) ABSL_LOCKS_EXCLUDED(mu_);
+  void Enqueue(const std::shared_ptr<internal::TaskState>& task, WorkItem* item)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Submit(WorkItem* item) ABSL_LOCKS_EXCLUDED(mu_);
   void BeginTaskExit(internal::TaskState* task, ShutdownMode mode)
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -13,7 +13,6 @@ namespace {
 thread_local internal::Worker* tls_worker = nullptr;
 thread_local int tls_blocking_depth = 0;
 
-
 }  // namespace
 
 void Queue::WorkerMain(internal::Worker* w) {
@@ -154,9 +153,10 @@ void Queue::Unregister(internal::Worker* w) {
   --acct.nr_workers;
   --acct.nr_running;
   exited_.push_back(w->id);
-  workers_.erase(std::find_if(
-      workers_.begin(), workers_.end(),
-      [w](const std::unique_ptr<internal::Worker>& p) { return p.get() == w; }));
+  workers_.erase(std::find_if(workers_.begin(), workers_.end(),
+                              [w](const std::unique_ptr<internal::Worker>& p) {
+                                return p.get() == w;
+                              }));
 }
 
 void Queue::EnterBlocking(internal::Worker* w) {

@@ -49,8 +49,8 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
     const uint64_t off = rng() % size;
     std::string scratch(4000, '\0');
     Slice result;
-    ASSERT_OK(file->Read(off, 4000, IOOptions(), &result, &scratch[0],
-                         nullptr));
+    ASSERT_OK(
+        file->Read(off, 4000, IOOptions(), &result, &scratch[0], nullptr));
     ASSERT_EQ(result.ToString(), testing::Expected(size, off, 4000));
   }
   std::vector<uint64_t> offsets(8);
@@ -204,8 +204,8 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   testing::AsyncCall async;
   rocksdb::IOStatus as = async.Start(file.get(), 777, 700);
   std::vector<void*> handles = {async.handle};
-  rocksdb::IOStatus ps = async.handle != nullptr ? fs->Poll(handles, 1)
-                                                 : rocksdb::IOStatus::OK();
+  rocksdb::IOStatus ps =
+      async.handle != nullptr ? fs->Poll(handles, 1) : rocksdb::IOStatus::OK();
   EXPECT_EQ(::fcntl(0, F_GETFD), zero_flags)
       << "a failed ring setup closed descriptor 0";
   const UringFsStats st = fs->GetStats();

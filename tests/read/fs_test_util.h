@@ -77,8 +77,8 @@ inline void ExpectMultiReadMatchesPattern(rocksdb::FSRandomAccessFile* file,
     reqs[i].len = len;
     reqs[i].scratch = &bufs[i][0];
   }
-  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), rocksdb::IOOptions(),
-                            nullptr));
+  ASSERT_OK(
+      file->MultiRead(reqs.data(), reqs.size(), rocksdb::IOOptions(), nullptr));
   for (const rocksdb::FSReadRequest& r : reqs) {
     ASSERT_OK(r.status);
     ASSERT_EQ(r.result.ToString(), Expected(size, r.offset, r.len));

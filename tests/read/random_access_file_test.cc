@@ -70,8 +70,8 @@ class ReadPathTest : public ::testing::TestWithParam<bool> {
     auto fs = NewFs(GetParam(), depth, std::move(faults));
     // io_uring is probed when the first file is opened.
     std::unique_ptr<rocksdb::FSRandomAccessFile> probe;
-    EXPECT_TRUE(fs->NewRandomAccessFile(File(1), rocksdb::FileOptions(),
-                                        &probe, nullptr)
+    EXPECT_TRUE(fs->NewRandomAccessFile(File(1), rocksdb::FileOptions(), &probe,
+                                        nullptr)
                     .ok());
     EXPECT_EQ(fs->GetStats().io_uring_in_use, GetParam())
         << fs->GetStats().io_uring;
@@ -161,7 +161,8 @@ void ReadAllWaysAndCompare(rocksdb::FileSystem* fs, const std::string& path,
   ASSERT_OK(fs->Poll(handles, handles.size()));
   for (size_t i = 0; i < areqs.size(); ++i) {
     EXPECT_EQ(calls[i], 1);
-    EXPECT_EQ(got[i], Expected(size, areqs[i].offset, 4000)) << "ReadAsync " << i;
+    EXPECT_EQ(got[i], Expected(size, areqs[i].offset, 4000))
+        << "ReadAsync " << i;
     deleters[i](handles[i]);
   }
 }
@@ -221,13 +222,13 @@ TEST_P(ReadPathTest, EagainAndEintrBeyondTheBoundFailEveryApiWithTheErrno) {
   for (int err : {EAGAIN, EINTR}) {
     SCOPED_TRACE(std::strerror(err));
     const std::string text = std::strerror(err);
-    auto fs = Fs(
-        std::make_shared<ut::FailFirstAttempts>(err, 2 * (kMaxRetries + 1)));
+    auto fs =
+        Fs(std::make_shared<ut::FailFirstAttempts>(err, 2 * (kMaxRetries + 1)));
     auto file = OpenRandom(fs.get(), path);
     std::string scratch(1000, '\0');
     Slice result;
-    IOStatus s = file->Read(100, 1000, IOOptions(), &result, &scratch[0],
-                            nullptr);
+    IOStatus s =
+        file->Read(100, 1000, IOOptions(), &result, &scratch[0], nullptr);
     EXPECT_TRUE(s.IsIOError()) << s.ToString();
     EXPECT_NE(s.ToString().find(text), std::string::npos) << s.ToString();
     EXPECT_TRUE(result.empty());
@@ -294,8 +295,7 @@ TEST_P(ReadPathTest, EioFailsOnlyTheMultiReadRequestReadingThatOffset) {
   for (const FSReadRequest& r : reqs) {
     if (r.offset == 32768) {
       EXPECT_TRUE(r.status.IsIOError()) << r.status.ToString();
-      EXPECT_NE(r.status.ToString().find(std::strerror(EIO)),
-                std::string::npos)
+      EXPECT_NE(r.status.ToString().find(std::strerror(EIO)), std::string::npos)
           << r.status.ToString();
       EXPECT_TRUE(r.result.empty());
     } else {
@@ -313,18 +313,18 @@ TEST_P(ReadPathTest, EioFailsReadAndSequentialReadsOfThatOffsetOnly) {
   auto file = OpenRandom(fs.get(), path);
   std::string scratch(4096, '\0');
   Slice result;
-  EXPECT_TRUE(file->Read(32768, 4096, IOOptions(), &result, &scratch[0],
-                         nullptr)
-                  .IsIOError());
-  EXPECT_OK(file->Read(32769, 4096, IOOptions(), &result, &scratch[0],
-                       nullptr));
+  EXPECT_TRUE(
+      file->Read(32768, 4096, IOOptions(), &result, &scratch[0], nullptr)
+          .IsIOError());
+  EXPECT_OK(
+      file->Read(32769, 4096, IOOptions(), &result, &scratch[0], nullptr));
   auto seq = OpenSequential(fs.get(), path);
-  EXPECT_TRUE(seq->PositionedRead(32768, 100, IOOptions(), &result,
-                                  &scratch[0], nullptr)
+  EXPECT_TRUE(seq->PositionedRead(32768, 100, IOOptions(), &result, &scratch[0],
+                                  nullptr)
                   .IsIOError());
   ASSERT_OK(seq->Skip(32768));
-  EXPECT_TRUE(seq->Read(100, IOOptions(), &result, &scratch[0], nullptr)
-                  .IsIOError());
+  EXPECT_TRUE(
+      seq->Read(100, IOOptions(), &result, &scratch[0], nullptr).IsIOError());
 }
 
 // The failing handle's callback gets the error, the other one its bytes.
@@ -347,8 +347,8 @@ TEST_P(ReadPathTest, EioFailsOnlyTheReadAsyncReadingThatOffset) {
 }
 
 TEST_P(ReadPathTest, BufferedReadsAtAfterAndAcrossEndOfFile) {
-  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192,
-                        8193, 65535, 65536, 65537}) {
+  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192, 8193,
+                        65535, 65536, 65537}) {
     SCOPED_TRACE("size " + std::to_string(size));
     auto fs = Fs();
     const std::string path = File(size);
@@ -357,15 +357,14 @@ TEST_P(ReadPathTest, BufferedReadsAtAfterAndAcrossEndOfFile) {
       uint64_t off;
       size_t n;
     };
-    const std::vector<R> ranges = {
-        {0, static_cast<size_t>(size) + 1},
-        {size, 1},
-        {size, 8192},
-        {size + 1, 10},
-        {size + 4096, 4096},
-        {size > 0 ? size - 1 : 0, 2},
-        {size > 100 ? size - 100 : 0, 4096},
-        {0, static_cast<size_t>(size)}};
+    const std::vector<R> ranges = {{0, static_cast<size_t>(size) + 1},
+                                   {size, 1},
+                                   {size, 8192},
+                                   {size + 1, 10},
+                                   {size + 4096, 4096},
+                                   {size > 0 ? size - 1 : 0, 2},
+                                   {size > 100 ? size - 100 : 0, 4096},
+                                   {0, static_cast<size_t>(size)}};
     std::vector<FSReadRequest> reqs(ranges.size());
     std::vector<std::string> bufs(ranges.size());
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -392,8 +391,8 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
   const std::string probe = File(4096);
   const std::string why = testing::DirectIoUnsupported(probe);
   if (!why.empty()) GTEST_SKIP() << why;
-  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8193,
-                        12289, 65537}) {
+  for (uint64_t size :
+       {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8193, 12289, 65537}) {
     SCOPED_TRACE("size " + std::to_string(size));
     auto faults = std::make_shared<ut::CountingFaults>();
     auto fs = Fs(faults);
@@ -411,8 +410,8 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
       for (size_t n : {a, 2 * a, static_cast<size_t>(rounded) + 2 * a}) {
         auto buf = std::make_unique<AlignedBuffer>(a, n);
         Slice result;
-        ASSERT_OK(file->Read(off, n, IOOptions(), &result, buf->get(),
-                             nullptr));
+        ASSERT_OK(
+            file->Read(off, n, IOOptions(), &result, buf->get(), nullptr));
         ASSERT_EQ(result.ToString(), Expected(size, off, n))
             << "direct Read at " << off << " n " << n;
         FSReadRequest r;
@@ -462,8 +461,8 @@ TEST_P(ReadPathTest, DirectReadsWithAlignedShortResultsStillReadEverything) {
     AlignedBuffer buf(a, 16 * a);
     for (uint64_t off = 0; off < size + a; off += 5 * a) {
       Slice result;
-      ASSERT_OK(file->Read(off, 16 * a, IOOptions(), &result, buf.get(),
-                           nullptr));
+      ASSERT_OK(
+          file->Read(off, 16 * a, IOOptions(), &result, buf.get(), nullptr));
       ASSERT_EQ(result.ToString(), Expected(size, off, 16 * a))
           << "offset " << off;
     }
@@ -492,15 +491,12 @@ FSReadRequest Request(uint64_t offset, size_t len, char* scratch) {
 void ExpectRefused(rocksdb::FSRandomAccessFile* file,
                    rocksdb::FSSequentialFile* seq, const MisalignedRead& c) {
   Slice result("junk");
-  IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch,
-                          nullptr);
+  IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch, nullptr);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
-  EXPECT_NE(s.ToString().find("alignment"), std::string::npos)
-      << s.ToString();
+  EXPECT_NE(s.ToString().find("alignment"), std::string::npos) << s.ToString();
   EXPECT_TRUE(result.empty());
-  s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch,
-                          nullptr);
+  s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch, nullptr);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
 }
@@ -517,12 +513,9 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   const size_t a = file->GetRequiredBufferAlignment();
   AlignedBuffer buf(a, 8 * a);
   const std::vector<MisalignedRead> cases = {
-      {1, a, buf.get(), "offset"},
-      {a / 2, a, buf.get(), "offset"},
-      {0, a + 1, buf.get(), "length"},
-      {0, a - 1, buf.get(), "length"},
-      {0, a, buf.get() + 1, "buffer"},
-      {a, 2 * a, buf.get() + a / 2, "buffer"},
+      {1, a, buf.get(), "offset"},     {a / 2, a, buf.get(), "offset"},
+      {0, a + 1, buf.get(), "length"}, {0, a - 1, buf.get(), "length"},
+      {0, a, buf.get() + 1, "buffer"}, {a, 2 * a, buf.get() + a / 2, "buffer"},
   };
   const UringFsStats before = fs->GetStats();
   std::vector<FSReadRequest> reqs;
@@ -552,10 +545,10 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   Slice result;
   EXPECT_TRUE(seq->Read(a, IOOptions(), &result, buf.get(), nullptr)
                   .IsInvalidArgument());
-  EXPECT_EQ(faults->calls(), calls_for_good) << "a refused read reached the kernel";
+  EXPECT_EQ(faults->calls(), calls_for_good)
+      << "a refused read reached the kernel";
   const UringFsStats after = fs->GetStats();
-  EXPECT_EQ(after.sqes_submitted - before.sqes_submitted,
-            GetParam() ? 1u : 0u);
+  EXPECT_EQ(after.sqes_submitted - before.sqes_submitted, GetParam() ? 1u : 0u);
 }
 
 TEST_P(ReadPathTest, OversizedRequestsAreInvalidArgument) {
@@ -570,10 +563,8 @@ TEST_P(ReadPathTest, OversizedRequestsAreInvalidArgument) {
     size_t n;
   };
   const std::vector<Case> cases = {
-      {0, (size_t{1} << 62) + 1},
-      {0, SIZE_MAX},
-      {uint64_t{INT64_MAX} - 5, 10},
-      {UINT64_MAX - 5, 10},
+      {0, (size_t{1} << 62) + 1},           {0, SIZE_MAX},
+      {uint64_t{INT64_MAX} - 5, 10},        {UINT64_MAX - 5, 10},
       {uint64_t{1} << 62, size_t{1} << 62},
   };
   for (const Case& c : cases) {
@@ -663,8 +654,9 @@ TEST_P(ReadPathTest, MultiReadBatchesOfEverySizeSetEveryRequest) {
     const UringFsStats st = fs->GetStats();
     EXPECT_EQ(st.multi_reads, calls);
     EXPECT_EQ(st.multi_read_requests, requests);
-    EXPECT_DOUBLE_EQ(st.AverageRequestsPerMultiRead(),
-                     static_cast<double>(requests) / static_cast<double>(calls));
+    EXPECT_DOUBLE_EQ(
+        st.AverageRequestsPerMultiRead(),
+        static_cast<double>(requests) / static_cast<double>(calls));
     if (GetParam()) {
       EXPECT_GT(st.ops_uring, 0u) << st.ToString();
       EXPECT_EQ(st.ops_pread, 0u) << st.ToString();
@@ -692,8 +684,8 @@ TEST_P(ReadPathTest, EightThreadsReadingOneFileGetTheirOwnBytes) {
           const size_t n = 1 + rng() % 20000;
           std::string scratch(n, '\0');
           Slice result;
-          IOStatus s = file->Read(off, n, IOOptions(), &result, &scratch[0],
-                                  nullptr);
+          IOStatus s =
+              file->Read(off, n, IOOptions(), &result, &scratch[0], nullptr);
           if (!s.ok() || result.ToString() != Expected(size, off, n)) ++bad;
         } else {
           const size_t n = 1 + rng() % 40;

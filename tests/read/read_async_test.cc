@@ -352,7 +352,8 @@ TEST_F(InFlightReadAsyncTest, FifoReadAsyncFromAnExitedThreadCallsBackOnce) {
 // The same with a regular file that is not in the page cache, as RocksDB's
 // iterators read SST blocks with async_io: the data must arrive although
 // the thread that called ReadAsync has exited.
-TEST_F(InFlightReadAsyncTest, ColdFileReadAsyncFromAnExitedThreadStillDeliversData) {
+TEST_F(InFlightReadAsyncTest,
+       ColdFileReadAsyncFromAnExitedThreadStillDeliversData) {
   const uint64_t size = 8 << 20;
   const std::string path = testing::WritePatternFile("cold", size);
   ASSERT_FALSE(path.empty());

@@ -72,8 +72,8 @@ void ChildChecks(const std::string& path, uint64_t size) {
   for (uint64_t off : {uint64_t{0}, uint64_t{4095}, size - 10, size + 5}) {
     std::string scratch(20000, '\0');
     Slice result;
-    ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result,
-                         &scratch[0], nullptr));
+    ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result, &scratch[0],
+                         nullptr));
     ASSERT_EQ(result.ToString(), testing::Expected(size, off, scratch.size()));
   }
   std::vector<uint64_t> offsets(50);

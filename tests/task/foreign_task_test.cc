@@ -39,17 +39,17 @@ TEST(ForeignTaskTest, ScopeOfAForeignTaskLeavesIoWithTheDefaultTask) {
   {
     IoTaskScope scope(foreign);
     std::unique_ptr<rocksdb::FSWritableFile> f;
-    ASSERT_TRUE(fs->NewWritableFile(dir + "/000001.sst",
-                                    rocksdb::FileOptions(), &f, nullptr)
+    ASSERT_TRUE(fs->NewWritableFile(dir + "/000001.sst", rocksdb::FileOptions(),
+                                    &f, nullptr)
                     .ok());
     EXPECT_TRUE(f->Append("data", rocksdb::IOOptions(), nullptr).ok());
     EXPECT_TRUE(f->Sync(rocksdb::IOOptions(), nullptr).ok());
     EXPECT_TRUE(f->Close(rocksdb::IOOptions(), nullptr).ok());
   }
   uint64_t size = 0;
-  ASSERT_TRUE(fs->GetFileSize(dir + "/000001.sst", rocksdb::IOOptions(), &size,
-                              nullptr)
-                  .ok());
+  ASSERT_TRUE(
+      fs->GetFileSize(dir + "/000001.sst", rocksdb::IOOptions(), &size, nullptr)
+          .ok());
   EXPECT_EQ(size, 4u);
   EXPECT_EQ(foreign->cancels, 0);
   std::shared_ptr<IoTask> def;

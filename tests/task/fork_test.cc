@@ -51,9 +51,8 @@ void ChildChecks(std::shared_ptr<rocksdb::FileSystem> parents_fs,
                  std::unique_ptr<rocksdb::FSRandomAccessFile> parents_reader,
                  const std::string& dir) {
   std::unique_ptr<rocksdb::FSWritableFile> f;
-  ExpectForkRefusal(
-      parents_fs->NewWritableFile(dir + "/child.sst", FileOptions(), &f,
-                                  nullptr));
+  ExpectForkRefusal(parents_fs->NewWritableFile(dir + "/child.sst",
+                                                FileOptions(), &f, nullptr));
   ExpectForkRefusal(parents_file->Append("x", IOOptions(), nullptr));
   ExpectForkRefusal(parents_file->Sync(IOOptions(), nullptr));
   ExpectForkRefusal(parents_file->Close(IOOptions(), nullptr));
@@ -61,12 +60,11 @@ void ChildChecks(std::shared_ptr<rocksdb::FileSystem> parents_fs,
 
   std::string scratch(5000, '\0');
   rocksdb::Slice got;
-  EXPECT_TRUE(parents_reader
-                  ->Read(4321, scratch.size(), IOOptions(), &got, &scratch[0],
-                         nullptr)
-                  .ok());
-  EXPECT_EQ(got.ToString(),
-            testing::Expected(kReadSize, 4321, scratch.size()));
+  EXPECT_TRUE(
+      parents_reader
+          ->Read(4321, scratch.size(), IOOptions(), &got, &scratch[0], nullptr)
+          .ok());
+  EXPECT_EQ(got.ToString(), testing::Expected(kReadSize, 4321, scratch.size()));
   parents_reader.reset();
 
   std::shared_ptr<rocksdb::FileSystem> own;

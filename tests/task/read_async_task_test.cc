@@ -104,8 +104,8 @@ TEST_F(AsyncTaskTest, ReadAsyncAfterTheTaskIsShutDownFailsToStart) {
     // Synchronous reads run on the caller: not affected.
     std::string scratch(1000, '\0');
     Slice result;
-    ASSERT_OK(file_->Read(4096, 1000, IOOptions(), &result, &scratch[0],
-                          nullptr));
+    ASSERT_OK(
+        file_->Read(4096, 1000, IOOptions(), &result, &scratch[0], nullptr));
     EXPECT_EQ(result.ToString(), Pattern(4096, 1000));
   }
   // Outside the scope the default task (still open) reads.
@@ -292,8 +292,9 @@ TEST_F(AsyncTaskTest, DirectReadsInFlightAtShutdownCompleteWithDataOrAborted) {
       }
     }
   }
-  std::printf("direct reads at shutdown: %d with data, %d aborted (io_uring %s)\n",
-              with_data, aborted, io_uring_ ? "on" : "off");
+  std::printf(
+      "direct reads at shutdown: %d with data, %d aborted (io_uring %s)\n",
+      with_data, aborted, io_uring_ ? "on" : "off");
   if (!io_uring_) {
     EXPECT_EQ(aborted, 0) << "nothing is in flight without io_uring";
   }
@@ -435,10 +436,11 @@ TEST_F(AsyncTaskTest, AbortIORacingCompletionsAndCancelsFromSeveralThreads) {
   for (std::thread& th : threads) th.join();
   stop = true;
   canceller.join();
-  std::printf("racing reads: %d delivered (%d cancelled), %d aborted unseen; "
-              "direct=%d io_uring=%d\n",
-              tally.delivered.load(), tally.cancelled.load(),
-              tally.never.load(), direct ? 1 : 0, io_uring_ ? 1 : 0);
+  std::printf(
+      "racing reads: %d delivered (%d cancelled), %d aborted unseen; "
+      "direct=%d io_uring=%d\n",
+      tally.delivered.load(), tally.cancelled.load(), tally.never.load(),
+      direct ? 1 : 0, io_uring_ ? 1 : 0);
   EXPECT_GT(tally.delivered.load(), 0);
 }
 

@@ -9,7 +9,8 @@
 //     reopens with the stock FileSystem::Default() and holds every key it
 //     acknowledged (kDrain), or every key acknowledged before the shutdown
 //     started (kCancel); neither may hang or crash.
-//   * OpenLoadShutdownCycles: open FS + DB, a short load, ShutdownUringFileSystem
+//   * OpenLoadShutdownCycles: open FS + DB, a short load,
+//   ShutdownUringFileSystem
 //     with I/O in flight (alternating modes, a slowed device under uringfs so
 //     that SST writes are queued), close, delete; each cycle under a deadline.
 //   * ExitWithFullQueues: a child process queues many MiB of SST appends over
@@ -362,10 +363,11 @@ void ReportSurvivorsAfterCancel(const std::string& dir, uint64_t acked_before,
     for (uint64_t i = acked_before; i < acked; ++i) {
       if (db->Get(rocksdb::ReadOptions(), Key(i), &v).ok()) ++later;
     }
-    std::printf("kCancel: %llu of %llu keys acknowledged after the shutdown "
-                "started survived\n",
-                static_cast<unsigned long long>(later),
-                static_cast<unsigned long long>(acked - acked_before));
+    std::printf(
+        "kCancel: %llu of %llu keys acknowledged after the shutdown "
+        "started survived\n",
+        static_cast<unsigned long long>(later),
+        static_cast<unsigned long long>(acked - acked_before));
     db->Close().PermitUncheckedError();
   }
 }
@@ -451,8 +453,8 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
   }
   // B keeps going; A's writes stop.
   std::this_thread::sleep_for(milliseconds(1000));
-  EXPECT_TRUE(testing::Eventually([&] { return a->writer_failed(); },
-                                  seconds(10)))
+  EXPECT_TRUE(
+      testing::Eventually([&] { return a->writer_failed(); }, seconds(10)))
       << "A's writer still writes after its file system was shut down";
   EXPECT_FALSE(b->writer_failed()) << b->writer_error();
   EXPECT_GT(b->acked(), b_acked_at_shutdown)
@@ -582,16 +584,17 @@ TEST(ShutdownCycleTest, OpenLoadShutdownWithIoInFlightCycles) {
   }
   for (std::thread& t : lanes) t.join();
   RemoveTree(root);
-  const double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-  std::printf("%llu of %d cycles in %.1f s (%d lanes): %llu keys acked before "
-              "shutdowns, %llu SST appends queued, %llu cycles had bytes "
-              "queued at shutdown\n",
-              static_cast<unsigned long long>(totals.done.load()), cycles,
-              secs, kLanes, static_cast<unsigned long long>(totals.acked.load()),
-              static_cast<unsigned long long>(totals.queued.load()),
-              static_cast<unsigned long long>(totals.with_queue.load()));
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf(
+      "%llu of %d cycles in %.1f s (%d lanes): %llu keys acked before "
+      "shutdowns, %llu SST appends queued, %llu cycles had bytes "
+      "queued at shutdown\n",
+      static_cast<unsigned long long>(totals.done.load()), cycles, secs, kLanes,
+      static_cast<unsigned long long>(totals.acked.load()),
+      static_cast<unsigned long long>(totals.queued.load()),
+      static_cast<unsigned long long>(totals.with_queue.load()));
   EXPECT_EQ(totals.done.load(), static_cast<uint64_t>(cycles));
   EXPECT_GT(totals.queued.load(), 0u)
       << "no SST appends were ever written behind";
@@ -710,9 +713,9 @@ TEST_P(ExitWithFullQueuesTest, ChildExitsZeroInTime) {
   }
   int status = 0;
   const bool exited = WaitOrKill(pid, start + seconds(20), &status);
-  const double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   ASSERT_TRUE(exited) << "the child (" << mode
                       << ") did not exit within 20 s after exit(0)";
   ASSERT_TRUE(WIFEXITED(status))

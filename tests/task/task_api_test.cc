@@ -118,7 +118,8 @@ TEST_F(TaskApiTest, CancelOfQueuedAppendsIsCancelledAndTheFileSaysCancelled) {
     AppendChunks(fa.get(), 0, 1);
   });
   ta.join();
-  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000))) << "A's append never reached the base";
+  ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)))
+      << "A's append never reached the base";
   const UringFsStats before = Stats();
   std::thread tb([&] {
     IoTaskScope scope(b);
@@ -255,9 +256,9 @@ TEST_F(TaskApiTest, ShutdownCancelFinishesTheRunningWriteAndFailsTheFile) {
   std::future<void> shutdown =
       Async([&] { task->Shutdown(ShutdownMode::kCancel); });
   // The 7 queued appends are cancelled at once; the held one is running.
-  EXPECT_TRUE(Eventually(
-      [&] { return Stats().writes_cancelled - before.writes_cancelled >= 7; }))
-      << "queued appends not cancelled: writes_cancelled went from "
+  EXPECT_TRUE(Eventually([&] {
+    return Stats().writes_cancelled - before.writes_cancelled >= 7;
+  })) << "queued appends not cancelled: writes_cancelled went from "
       << before.writes_cancelled << " to " << Stats().writes_cancelled;
   EXPECT_FALSE(Ready(shutdown, milliseconds(50)))
       << "Shutdown returned while the task's write was still running";
@@ -283,7 +284,8 @@ TEST_F(TaskApiTest, DroppingTheLastReferenceOfATaskDrainsIt) {
     AppendChunks(f.get(), 0, 4);
   }
   ASSERT_TRUE(gate().WaitForBlocked(1, milliseconds(10000)));
-  std::future<void> drop = Async([t = std::move(task)]() mutable { t.reset(); });
+  std::future<void> drop =
+      Async([t = std::move(task)]() mutable { t.reset(); });
   std::this_thread::sleep_for(milliseconds(20));
   gate().OpenGate();
   drop.get();
@@ -318,8 +320,12 @@ class TaskIsolationTest : public TaskApiTest,
   // Does to `task` what the test parameter says.
   static void Act(IoTask* task) {
     switch (GetParam()) {
-      case Action::kCancel: task->Cancel(); break;
-      case Action::kShutdownDrain: task->Shutdown(ShutdownMode::kDrain); break;
+      case Action::kCancel:
+        task->Cancel();
+        break;
+      case Action::kShutdownDrain:
+        task->Shutdown(ShutdownMode::kDrain);
+        break;
       case Action::kShutdownCancel:
         task->Shutdown(ShutdownMode::kCancel);
         break;
@@ -384,9 +390,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Action::kShutdownCancel),
     [](const ::testing::TestParamInfo<Action>& i) -> std::string {
       switch (i.param) {
-        case Action::kCancel: return "Cancel";
-        case Action::kShutdownDrain: return "ShutdownDrain";
-        case Action::kShutdownCancel: return "ShutdownCancel";
+        case Action::kCancel:
+          return "Cancel";
+        case Action::kShutdownDrain:
+          return "ShutdownDrain";
+        case Action::kShutdownCancel:
+          return "ShutdownCancel";
       }
       return "?";
     });
@@ -434,8 +443,7 @@ TEST_F(TaskApiTest, AnotherFilesWritesProceedWhileOneFilesWriteIsHeld) {
 
 TEST_F(TaskApiTest, NestedScopesInnermostOfTheFileSystemWins) {
   Deadline deadline("NestedScopes", std::chrono::seconds(30));
-  auto other_fs =
-      std::make_shared<UringFileSystem>(UringFsOptions(), base_);
+  auto other_fs = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
   std::shared_ptr<IoTask> a = NewTask();
   std::shared_ptr<IoTask> b = NewTask();
   std::shared_ptr<IoTask> x;
@@ -565,30 +573,30 @@ void ExpectEveryOpenRefused(rocksdb::FileSystem* fs, const std::string& dir) {
         << what << ": " << s.ToString();
   };
   std::unique_ptr<FSWritableFile> w;
-  expect_refused("NewWritableFile",
-                 fs->NewWritableFile(path("new.sst"), FileOptions(), &w,
-                                     nullptr));
-  expect_refused("NewWritableFile .log",
-                 fs->NewWritableFile(path("000009.log"), FileOptions(), &w,
-                                     nullptr));
-  expect_refused("ReopenWritableFile",
-                 fs->ReopenWritableFile(path("existing"), FileOptions(), &w,
-                                        nullptr));
+  expect_refused(
+      "NewWritableFile",
+      fs->NewWritableFile(path("new.sst"), FileOptions(), &w, nullptr));
+  expect_refused(
+      "NewWritableFile .log",
+      fs->NewWritableFile(path("000009.log"), FileOptions(), &w, nullptr));
+  expect_refused(
+      "ReopenWritableFile",
+      fs->ReopenWritableFile(path("existing"), FileOptions(), &w, nullptr));
   expect_refused("ReuseWritableFile",
                  fs->ReuseWritableFile(path("reused"), path("existing"),
                                        FileOptions(), &w, nullptr));
   std::unique_ptr<rocksdb::FSRandomAccessFile> r;
-  expect_refused("NewRandomAccessFile",
-                 fs->NewRandomAccessFile(path("existing"), FileOptions(), &r,
-                                         nullptr));
+  expect_refused(
+      "NewRandomAccessFile",
+      fs->NewRandomAccessFile(path("existing"), FileOptions(), &r, nullptr));
   std::unique_ptr<rocksdb::FSSequentialFile> q;
-  expect_refused("NewSequentialFile",
-                 fs->NewSequentialFile(path("existing"), FileOptions(), &q,
-                                       nullptr));
+  expect_refused(
+      "NewSequentialFile",
+      fs->NewSequentialFile(path("existing"), FileOptions(), &q, nullptr));
   std::unique_ptr<rocksdb::FSRandomRWFile> rw;
-  expect_refused("NewRandomRWFile",
-                 fs->NewRandomRWFile(path("existing"), FileOptions(), &rw,
-                                     nullptr));
+  expect_refused(
+      "NewRandomRWFile",
+      fs->NewRandomRWFile(path("existing"), FileOptions(), &rw, nullptr));
   EXPECT_EQ(w, nullptr);
   EXPECT_EQ(r, nullptr);
   EXPECT_EQ(q, nullptr);
@@ -651,9 +659,8 @@ TEST_F(TaskApiTest, ShutdownUringFileSystemDrainsEveryTaskThenOpensNothing) {
 TEST_F(TaskApiTest, ShutdownUringFileSystemBeforeAnyFileIsOpened) {
   EXPECT_OK(ShutdownUringFileSystem(*fs_, ShutdownMode::kCancel));
   std::unique_ptr<FSWritableFile> w;
-  EXPECT_TRUE(
-      fs_->NewWritableFile(Path("x.sst"), FileOptions(), &w, nullptr)
-          .IsAborted());
+  EXPECT_TRUE(fs_->NewWritableFile(Path("x.sst"), FileOptions(), &w, nullptr)
+                  .IsAborted());
   std::shared_ptr<IoTask> t;
   EXPECT_TRUE(NewIoTask(*fs_, &t).IsAborted());
 }
@@ -675,9 +682,9 @@ TEST_F(TaskApiTest, CountersOfTheWritePaths) {
   EXPECT_EQ(after.queued_bytes, 0u);
   EXPECT_GE(after.write_workers, 1u);
   // ToString names the task counters.
-  for (const char* key : {"cancels_cancelled=", "cancels_running=",
-                          "cancels_not_found=", "async_reads_cancelled=",
-                          "writes_cancelled=", "creds_switches="}) {
+  for (const char* key :
+       {"cancels_cancelled=", "cancels_running=", "cancels_not_found=",
+        "async_reads_cancelled=", "writes_cancelled=", "creds_switches="}) {
     EXPECT_NE(after.ToString().find(key), std::string::npos) << key;
   }
 }

@@ -64,19 +64,22 @@ inline ::testing::AssertionResult IsCancelled(const rocksdb::IOStatus& s) {
 
 inline const char* OutcomeName(CancelOutcome o) {
   switch (o) {
-    case CancelOutcome::kCancelled: return "kCancelled";
-    case CancelOutcome::kRunning: return "kRunning";
-    case CancelOutcome::kNotFound: return "kNotFound";
+    case CancelOutcome::kCancelled:
+      return "kCancelled";
+    case CancelOutcome::kRunning:
+      return "kRunning";
+    case CancelOutcome::kNotFound:
+      return "kNotFound";
   }
   return "?";
 }
 
-#define EXPECT_OUTCOME(expected, expr)                                   \
-  do {                                                                   \
-    const ::uringfs::CancelOutcome _o = (expr);                          \
-    EXPECT_EQ(_o, expected)                                              \
-        << #expr << " returned " << ::uringfs::testing::OutcomeName(_o)  \
-        << ", expected " << ::uringfs::testing::OutcomeName(expected);   \
+#define EXPECT_OUTCOME(expected, expr)                                  \
+  do {                                                                  \
+    const ::uringfs::CancelOutcome _o = (expr);                         \
+    EXPECT_EQ(_o, expected)                                             \
+        << #expr << " returned " << ::uringfs::testing::OutcomeName(_o) \
+        << ", expected " << ::uringfs::testing::OutcomeName(expected);  \
   } while (0)
 
 // The size of every chunk AppendChunks writes.

@@ -42,9 +42,10 @@ namespace testing {
 // return. The destructor waits up to `limit` (then reports a hang).
 class Background {
  public:
-  explicit Background(std::function<void()> fn,
-                      std::chrono::milliseconds limit = std::chrono::seconds(20),
-                      const char* what = "a background call")
+  explicit Background(
+      std::function<void()> fn,
+      std::chrono::milliseconds limit = std::chrono::seconds(20),
+      const char* what = "a background call")
       : limit_(limit), what_(what), thread_([this, fn = std::move(fn)] {
           fn();
           done_.Notify();

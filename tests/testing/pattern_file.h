@@ -60,8 +60,8 @@ inline bool WritePatternFileAt(const std::string& path, uint64_t size) {
   for (uint64_t off = 0; off < size;) {
     const std::string data =
         Pattern(off, static_cast<size_t>(std::min(kBlock, size - off)));
-    const ssize_t w = ::pwrite(fd, data.data(), data.size(),
-                               static_cast<off_t>(off));
+    const ssize_t w =
+        ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(off));
     if (w <= 0) {
       ::close(fd);
       return false;

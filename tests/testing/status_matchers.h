@@ -13,12 +13,12 @@
 
 #include <gtest/gtest.h>
 
-#define URINGFS_STATUS_IS_OK_(expr)                                   \
-  [&]() -> ::testing::AssertionResult {                               \
-    const auto& _uringfs_s = (expr);                                  \
-    if (_uringfs_s.ok()) return ::testing::AssertionSuccess();        \
-    return ::testing::AssertionFailure()                              \
-           << #expr << " returned " << _uringfs_s.ToString();         \
+#define URINGFS_STATUS_IS_OK_(expr)                            \
+  [&]() -> ::testing::AssertionResult {                        \
+    const auto& _uringfs_s = (expr);                           \
+    if (_uringfs_s.ok()) return ::testing::AssertionSuccess(); \
+    return ::testing::AssertionFailure()                       \
+           << #expr << " returned " << _uringfs_s.ToString();  \
   }()
 
 #define ASSERT_OK(expr) ASSERT_TRUE(URINGFS_STATUS_IS_OK_(expr))

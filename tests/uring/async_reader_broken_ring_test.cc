@@ -97,8 +97,8 @@ class BrokenRingTest : public ::testing::Test {
   static std::shared_ptr<AsyncReader> Create(
       std::shared_ptr<FaultInjector> faults) {
     int err = 0;
-    auto r = AsyncReader::Create(8, /*can_cancel=*/true, std::move(faults),
-                                 &err);
+    auto r =
+        AsyncReader::Create(8, /*can_cancel=*/true, std::move(faults), &err);
     EXPECT_NE(r, nullptr) << std::strerror(err);
     return r;
   }
@@ -186,8 +186,8 @@ TEST_F(BrokenRingTest, AbortAndCancelReturnOnceTheKernelLetsGo) {
   WithDeadline("Abort, ring broken", [&] { reader->Abort(&r, 1); });
   writer.join();
   EXPECT_FALSE(in_kernel.op.in_flight);
-  EXPECT_TRUE(in_kernel.state == State::kAborted) << "state "
-      << static_cast<int>(in_kernel.state);
+  EXPECT_TRUE(in_kernel.state == State::kAborted)
+      << "state " << static_cast<int>(in_kernel.state);
   WithDeadline("AsyncReader destructor", [&] { reader.reset(); });
 }
 

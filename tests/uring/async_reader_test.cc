@@ -162,7 +162,8 @@ TEST_F(AsyncReaderTest, AbortRacingWithCompletionReportsOrAbortsExactlyOnce) {
     std::vector<AsyncRead*> due;
     WithDeadline("Abort racing with completion and Poll", 10, [&] {
       std::thread writer([&] {
-        if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        if (i % 2 == 1)
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
         p.Write(std::string(32, 'z'));
       });
       std::thread poller([&] { reader_->Poll(&r, 1, 1, &due); });
@@ -208,7 +209,8 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   AsyncRead* both[] = {&pipe_read, &file_read};
 
   std::vector<AsyncRead*> due;
-  WithDeadline("Poll(min_done=1)", 10, [&] { reader_->Poll(both, 2, 1, &due); });
+  WithDeadline("Poll(min_done=1)", 10,
+               [&] { reader_->Poll(both, 2, 1, &due); });
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0], &file_read);
   EXPECT_EQ(fbuf, Pattern(1234, 3000));
@@ -221,7 +223,8 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   EXPECT_TRUE(due.empty());
 
   p.Write("0123456789abcdef");
-  WithDeadline("Poll(min_done=2)", 10, [&] { reader_->Poll(both, 2, 2, &due); });
+  WithDeadline("Poll(min_done=2)", 10,
+               [&] { reader_->Poll(both, 2, 2, &due); });
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0], &pipe_read);
   EXPECT_EQ(pbuf, "0123456789abcdef");
@@ -350,9 +353,8 @@ TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
         reader->Poll(ptrs.data(), kReads, kReads, &due);
         if (due.size() != kReads) ++bad;
         for (const AsyncRead& r : reads) {
-          if (r.op.error != 0 ||
-              std::string(r.op.buf, r.op.done) !=
-                  Expected(size, r.op.offset, r.op.len)) {
+          if (r.op.error != 0 || std::string(r.op.buf, r.op.done) !=
+                                     Expected(size, r.op.offset, r.op.len)) {
             ++bad;
           }
         }
@@ -375,7 +377,8 @@ TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
 // regular file is then read again with pread (see read_async_test.cc, cold
 // file); a pipe cannot be re-read, so here the read must simply complete,
 // once, with a clean error instead of hanging or vanishing.
-TEST_F(AsyncReaderTest, PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) {
+TEST_F(AsyncReaderTest,
+       PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) {
   Pipe p;
   std::string buf(16, '\0');
   AsyncRead read;
@@ -399,7 +402,8 @@ TEST_F(AsyncReaderTest, PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) 
   EXPECT_TRUE(due.empty()) << "reported twice";
 }
 
-TEST_F(AsyncReaderTest, ShortReadReapedByAnotherThreadIsContinuedByItsRequester) {
+TEST_F(AsyncReaderTest,
+       ShortReadReapedByAnotherThreadIsContinuedByItsRequester) {
   Pipe mine, theirs;
   std::string buf(16, '\0'), other(4, '\0');
   AsyncRead read, their_read;

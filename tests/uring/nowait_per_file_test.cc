@@ -77,8 +77,8 @@ bool NowaitWorksHere(const File& f) {
 TEST(NowaitPerFileTest, FileSystemRefusalTurnsTheShortcutOffForThatFileOnly) {
   File a("nowait_a"), b("nowait_b");
   if (!NowaitWorksHere(b)) GTEST_SKIP() << "RWF_NOWAIT refused here";
-  ReadEngine engine(true, 8, std::make_shared<NowaitRefusedOn>(a.fd,
-                                                               EOPNOTSUPP));
+  ReadEngine engine(true, 8,
+                    std::make_shared<NowaitRefusedOn>(a.fd, EOPNOTSUPP));
   a.ReadThrough(&engine);
   EXPECT_FALSE(a.nowait_ok.load());
   b.ReadThrough(&engine);

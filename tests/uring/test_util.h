@@ -132,11 +132,16 @@ class SetupFails : public CountingFaults {
 // Test names for suites parameterised over ring-setup errnos.
 inline std::string SetupErrnoName(const ::testing::TestParamInfo<int>& info) {
   switch (info.param) {
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    default: return "errno" + std::to_string(info.param);
+    case EPERM:
+      return "EPERM";
+    case ENOSYS:
+      return "ENOSYS";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    default:
+      return "errno" + std::to_string(info.param);
   }
 }
 

@@ -477,9 +477,9 @@ TEST(CancelTest, CancelCallbacksRunOnTheCancellingThreadAndMayEnqueue) {
   task->Enqueue(&blocker.item);
   ASSERT_TRUE(blocker.running.WaitAtLeast(1));
   task->Enqueue(&item);
-  EXPECT_EQ(queue.Cancel([&item](const WorkItem& w) { return &w == &item; },
-                         false),
-            CancelResult::kCancelled);
+  EXPECT_EQ(
+      queue.Cancel([&item](const WorkItem& w) { return &w == &item; }, false),
+      CancelResult::kCancelled);
   EXPECT_EQ(item.thread(), std::this_thread::get_id());
   blocker.gate.Notify();
   ASSERT_TRUE(freed.WaitAtLeast(2));

@@ -74,10 +74,10 @@ bool CanSwitch() {
   return ok;
 }
 
-#define SKIP_UNLESS_ROOT()                                                  \
-  if (!CanSwitch())                                                         \
-  GTEST_SKIP() << "needs root with CAP_SETUID/CAP_SETGID and uids "         \
-               << kUidA << "/" << kUidB << " usable (not root, or a user " \
+#define SKIP_UNLESS_ROOT()                                                   \
+  if (!CanSwitch())                                                          \
+  GTEST_SKIP() << "needs root with CAP_SETUID/CAP_SETGID and uids " << kUidA \
+               << "/" << kUidB << " usable (not root, or a user "            \
                << "namespace without them)"
 
 class ObservingItem final : public WorkItem {
@@ -112,7 +112,8 @@ std::string TaskStatusLine(pid_t tid, const std::string& key) {
 TEST(CredsTest, FileCreatedByWorkItemIsOwnedBySubmitter) {
   SKIP_UNLESS_ROOT();
   const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/wqcredsXXXXXX";
+  std::string dir =
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/wqcredsXXXXXX";
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
   const int dirfd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY);
@@ -146,7 +147,8 @@ TEST(CredsTest, FileCreatedByWorkItemIsOwnedBySubmitter) {
   ::rmdir(dir.c_str());
 }
 
-TEST(CredsTest, EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue) {
+TEST(CredsTest,
+     EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue) {
   SKIP_UNLESS_ROOT();
   Counter freed;
   ObservingItem a1, b1, a2;
@@ -253,7 +255,8 @@ TEST(CredsTest, IdleWorkerKeepsItsLastIdentityAndNextItemRunsAsItsSubmitter) {
   EXPECT_EQ(root_item.seen.groups, me.groups);
 }
 
-TEST(CredsTest, BlockingSpawnFromImpersonatingWorkerRunsNextItemAsItsSubmitter) {
+TEST(CredsTest,
+     BlockingSpawnFromImpersonatingWorkerRunsNextItemAsItsSubmitter) {
   SKIP_UNLESS_ROOT();
   Counter freed;
   absl::Notification queued, gate;

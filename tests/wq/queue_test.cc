@@ -33,10 +33,10 @@ namespace {
 
 using testing::BoundWorkers;
 using testing::Counter;
-using testing::Quiesce;
 using testing::Key;
 using testing::kWait;
 using testing::Log;
+using testing::Quiesce;
 using testing::TestItem;
 
 std::vector<std::unique_ptr<TestItem>> MakeItems(int n, Counter* freed) {
@@ -110,7 +110,8 @@ TEST(WorkQueueTest, SameKeyItemsNeverRunConcurrently) {
   }
 }
 
-TEST(WorkQueueTest, SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning) {
+TEST(WorkQueueTest,
+     SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning) {
   Counter freed, first_running;
   absl::Notification gate;
   Log log;

@@ -107,7 +107,9 @@ class TestItem final : public WorkItem {
   int do_calls() const { return do_calls_.load(std::memory_order_relaxed); }
   int free_calls() const { return free_calls_.load(std::memory_order_acquire); }
   int do_status() const { return do_status_.load(std::memory_order_relaxed); }
-  int free_status() const { return free_status_.load(std::memory_order_relaxed); }
+  int free_status() const {
+    return free_status_.load(std::memory_order_relaxed);
+  }
   std::thread::id do_thread() const { return do_thread_; }
   bool saw_cancel_at_start() const { return saw_cancel_at_start_; }
 

@@ -59,8 +59,8 @@ Outcome AppendWithFailureAt(rocksdb::FileSystem* fs, const std::string& fname,
                             long n) {
   Outcome out;
   std::unique_ptr<rocksdb::FSWritableFile> f;
-  EXPECT_TRUE(fs->NewWritableFile(fname, rocksdb::FileOptions(), &f, nullptr)
-                  .ok());
+  EXPECT_TRUE(
+      fs->NewWritableFile(fname, rocksdb::FileOptions(), &f, nullptr).ok());
   if (f == nullptr) return out;
   const std::string first(kFirst, 'a'), second(kSecond, 'b');
   EXPECT_TRUE(f->Append(first, rocksdb::IOOptions(), nullptr).ok());
@@ -73,14 +73,12 @@ Outcome AppendWithFailureAt(rocksdb::FileSystem* fs, const std::string& fname,
     fail_countdown = -1;
     out.threw = true;
   }
-  testing::WithDeadline("Sync and Close after an allocation failure",
-                        std::chrono::seconds(10), [&] {
-                          const bool sync_ok =
-                              f->Sync(rocksdb::IOOptions(), nullptr).ok();
-                          out.close_ok =
-                              f->Close(rocksdb::IOOptions(), nullptr).ok() &&
-                              sync_ok;
-                        });
+  testing::WithDeadline(
+      "Sync and Close after an allocation failure", std::chrono::seconds(10),
+      [&] {
+        const bool sync_ok = f->Sync(rocksdb::IOOptions(), nullptr).ok();
+        out.close_ok = f->Close(rocksdb::IOOptions(), nullptr).ok() && sync_ok;
+      });
   struct stat st;
   if (::stat(fname.c_str(), &st) == 0) out.size = st.st_size;
   return out;
@@ -103,7 +101,8 @@ void FailEachAllocation(const char* suffix, long* allocations, int* reported) {
     if (!o.append_ok) ++*reported;
     if (o.append_ok && o.close_ok) {
       EXPECT_EQ(o.size, static_cast<off_t>(kFirst + kSecond))
-          << "allocation " << n << " failed, yet Append, Sync and Close said OK";
+          << "allocation " << n
+          << " failed, yet Append, Sync and Close said OK";
     }
     if (!o.fired) break;  // Append makes fewer than n + 1 allocations.
   }

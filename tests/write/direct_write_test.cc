@@ -30,8 +30,8 @@
 namespace uringfs {
 namespace {
 
-using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
+using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
@@ -56,11 +56,13 @@ class DirectWriteTest : public WriteTest {
     std::unique_ptr<FSWritableFile> f;
     IOStatus s = fs_->NewWritableFile(Path(name), fo, &f, nullptr);
     if (!s.ok()) {
-      skip_reason_ = "O_DIRECT open refused under " + dir_ + ": " + s.ToString();
+      skip_reason_ =
+          "O_DIRECT open refused under " + dir_ + ": " + s.ToString();
       return nullptr;
     }
     if (!f->use_direct_io()) {
-      skip_reason_ = "the base file system did not open " + name + " for direct I/O";
+      skip_reason_ =
+          "the base file system did not open " + name + " for direct I/O";
       return nullptr;
     }
     return f;
@@ -98,14 +100,14 @@ TEST_F(DirectWriteTest, RefusesMisalignedBufferSizeAndOffsetBeforeWriting) {
       {"misaligned size (Append)", Slice(buf->get(), align - 1), 0, false},
   };
   for (const Bad& c : cases) {
-    IOStatus s = c.positioned
-                     ? f->PositionedAppend(c.data, c.offset, IOOptions(), nullptr)
-                     : f->Append(c.data, IOOptions(), nullptr);
+    IOStatus s = c.positioned ? f->PositionedAppend(c.data, c.offset,
+                                                    IOOptions(), nullptr)
+                              : f->Append(c.data, IOOptions(), nullptr);
     EXPECT_TRUE(s.IsInvalidArgument()) << c.what << ": " << s.ToString();
     EXPECT_NE(s.ToString().find("align"), std::string::npos) << s.ToString();
     EXPECT_NE(s.ToString().find(std::to_string(align)), std::string::npos)
-        << c.what << ": the message should name the alignment: "
-        << s.ToString();
+        << c.what
+        << ": the message should name the alignment: " << s.ToString();
   }
   EXPECT_EQ(SizeOnDisk(Path("000090.sst")), 0u)
       << "a refused write reached the file";

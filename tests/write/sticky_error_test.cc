@@ -171,8 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 struct CallerFailureCase {
   bool eio;
-  SeamOp op;           // kAppend (write-through only), kSync, kFsync, kClose.
-  const char* name;    // File name: decides the policy.
+  SeamOp op;         // kAppend (write-through only), kSync, kFsync, kClose.
+  const char* name;  // File name: decides the policy.
 };
 
 std::string CallerCaseName(
@@ -194,8 +194,8 @@ class CallerFailureTest
 // that call itself and stay.
 TEST_P(CallerFailureTest, IsReturnedByTheCallAndStays) {
   const CallerFailureCase c = GetParam();
-  const std::string suffix = std::string(c.name).substr(
-      std::string(c.name).find('.'));
+  const std::string suffix =
+      std::string(c.name).substr(std::string(c.name).find('.'));
   seam_->FailNth(c.op, suffix, c.op == SeamOp::kAppend ? 3 : 1,
                  c.eio ? InjectedEio() : InjectedNoSpace());
   std::unique_ptr<FSWritableFile> f = Open(c.name);
@@ -237,18 +237,17 @@ TEST_P(CallerFailureTest, IsReturnedByTheCallAndStays) {
 
 INSTANTIATE_TEST_SUITE_P(
     Caller, CallerFailureTest,
-    ::testing::Values(
-        CallerFailureCase{false, SeamOp::kAppend, "000050.log"},
-        CallerFailureCase{true, SeamOp::kAppend, "000050.log"},
-        CallerFailureCase{false, SeamOp::kSync, "000050.log"},
-        CallerFailureCase{true, SeamOp::kSync, "000050.log"},
-        CallerFailureCase{true, SeamOp::kClose, "000050.log"},
-        CallerFailureCase{false, SeamOp::kSync, "000050.sst"},
-        CallerFailureCase{true, SeamOp::kSync, "000050.sst"},
-        CallerFailureCase{false, SeamOp::kFsync, "000050.sst"},
-        CallerFailureCase{true, SeamOp::kFsync, "000050.sst"},
-        CallerFailureCase{false, SeamOp::kClose, "000050.sst"},
-        CallerFailureCase{true, SeamOp::kClose, "000050.sst"}),
+    ::testing::Values(CallerFailureCase{false, SeamOp::kAppend, "000050.log"},
+                      CallerFailureCase{true, SeamOp::kAppend, "000050.log"},
+                      CallerFailureCase{false, SeamOp::kSync, "000050.log"},
+                      CallerFailureCase{true, SeamOp::kSync, "000050.log"},
+                      CallerFailureCase{true, SeamOp::kClose, "000050.log"},
+                      CallerFailureCase{false, SeamOp::kSync, "000050.sst"},
+                      CallerFailureCase{true, SeamOp::kSync, "000050.sst"},
+                      CallerFailureCase{false, SeamOp::kFsync, "000050.sst"},
+                      CallerFailureCase{true, SeamOp::kFsync, "000050.sst"},
+                      CallerFailureCase{false, SeamOp::kClose, "000050.sst"},
+                      CallerFailureCase{true, SeamOp::kClose, "000050.sst"}),
     CallerCaseName);
 
 TEST_F(WriteTest, TruncateFailureOfAWriteBehindFileStays) {

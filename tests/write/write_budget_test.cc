@@ -78,7 +78,8 @@ TEST_F(WriteTest, AppendBeyondTheFileBudgetWaitsUntilQueuedBytesAreWritten) {
   EXPECT_TRUE(ReadFileOnDisk(Path("000060.sst")) == Concat(parts, 2) + extra);
 }
 
-TEST_F(WriteTest, AppendLargerThanTheBudgetIsAdmittedWhenTheFileHasNothingQueued) {
+TEST_F(WriteTest,
+       AppendLargerThanTheBudgetIsAdmittedWhenTheFileHasNothingQueued) {
   UringFsOptions o;
   o.max_queued_bytes_per_file = kBudget;
   Reset(o);
@@ -123,8 +124,8 @@ TEST_F(WriteTest, TotalBudgetIsSharedByAllFiles) {
   EXPECT_EQ(StatsOf(*fs_).budget_waits, 0u);
   {
     Background b([&] {
-      EXPECT_OK(files[kFiles - 1]->Append(data[kFiles - 1], IOOptions(),
-                                          nullptr));
+      EXPECT_OK(
+          files[kFiles - 1]->Append(data[kFiles - 1], IOOptions(), nullptr));
     });
     EXPECT_FALSE(b.Finished(kStillBlocked))
         << "an append to a fifth file went beyond the total budget";

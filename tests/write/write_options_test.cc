@@ -27,9 +27,9 @@
 namespace uringfs {
 namespace {
 
-using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
 using rocksdb::FileSystem;
+using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using testing::ReadFileOnDisk;
 using testing::StatsOf;
@@ -52,7 +52,8 @@ TEST_F(WriteTest, WriteBehindNoneMakesSstAppendsDirect) {
   std::shared_ptr<FileSystem> fs = FromUri("uringfs://?write_behind=none");
   ASSERT_NE(fs, nullptr);
   std::unique_ptr<FSWritableFile> f;
-  ASSERT_OK(fs->NewWritableFile(Path("000110.sst"), FileOptions(), &f, nullptr));
+  ASSERT_OK(
+      fs->NewWritableFile(Path("000110.sst"), FileOptions(), &f, nullptr));
   for (int i = 0; i < 3; ++i) ASSERT_OK(f->Append("abc", IOOptions(), nullptr));
   ASSERT_OK(f->Flush(IOOptions(), nullptr));
   EXPECT_EQ(ReadFileOnDisk(Path("000110.sst")), "abcabcabc");
@@ -108,7 +109,8 @@ TEST_F(WriteTest, OutOfRangeBudgetsAreInvalidArgumentNamingTheOption) {
       "uringfs://?max_queued_bytes=65536&max_queued_bytes_per_file=4096");
   ASSERT_NE(fs, nullptr);
   std::unique_ptr<FSWritableFile> f;
-  ASSERT_OK(fs->NewWritableFile(Path("000120.sst"), FileOptions(), &f, nullptr));
+  ASSERT_OK(
+      fs->NewWritableFile(Path("000120.sst"), FileOptions(), &f, nullptr));
   ASSERT_OK(f->Close(IOOptions(), nullptr));
   const UringFsStats st = StatsOf(*fs);
   EXPECT_EQ(st.max_queued_bytes, 65536u);

@@ -35,8 +35,8 @@
 namespace uringfs {
 namespace {
 
-using rocksdb::FSWritableFile;
 using rocksdb::FileOptions;
+using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using testing::Background;
@@ -90,8 +90,8 @@ TEST_F(WriteTest, RandomRWWriteIsOrderedAfterQueuedAppendsOfTheInode) {
   AppendAll(f.get(), {std::string(8, 'a')});
   ASSERT_TRUE(seam_->WaitForBlocked(1, kMustReturn));
   std::unique_ptr<rocksdb::FSRandomRWFile> rw;
-  ASSERT_OK(fs_->NewRandomRWFile(Path("000022.sst"), FileOptions(), &rw,
-                                 nullptr));
+  ASSERT_OK(
+      fs_->NewRandomRWFile(Path("000022.sst"), FileOptions(), &rw, nullptr));
   IOStatus s;
   {
     Background b([&] { s = rw->Write(2, "XY", IOOptions(), nullptr); });

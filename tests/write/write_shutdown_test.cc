@@ -35,7 +35,6 @@ namespace {
 using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using ::uringfs::IoTask;
 using testing::Background;
 using testing::Concat;
 using testing::kMustReturn;
@@ -43,6 +42,7 @@ using testing::kStillBlocked;
 using testing::ReadFileOnDisk;
 using testing::SizeOnDisk;
 using testing::WriteTest;
+using ::uringfs::IoTask;
 using namespace std::chrono_literals;
 
 // ---------------------------------------------------------------------------
@@ -120,7 +120,8 @@ class ShutDownTaskBarrierTest : public WriteTest {
 TEST_F(ShutDownTaskBarrierTest, SyncNeverReturnsOkWhileTheQueuedAppendIsHeld) {
   std::unique_ptr<FSWritableFile> f = Open("000130.sst");
   ASSERT_NE(f, nullptr);
-  std::shared_ptr<IoTask> task = QueueHeldAppendAndShutDownTask(f.get(), "held");
+  std::shared_ptr<IoTask> task =
+      QueueHeldAppendAndShutDownTask(f.get(), "held");
   ASSERT_NE(task, nullptr);
   std::atomic<bool> gate_opened{false};
   bool returned_while_held = false;
@@ -150,7 +151,8 @@ TEST_F(ShutDownTaskBarrierTest,
        GetFileSizeByNameNeverReturnsAShortSizeWhileTheQueuedAppendIsHeld) {
   std::unique_ptr<FSWritableFile> f = Open("000131.sst");
   ASSERT_NE(f, nullptr);
-  std::shared_ptr<IoTask> task = QueueHeldAppendAndShutDownTask(f.get(), "held");
+  std::shared_ptr<IoTask> task =
+      QueueHeldAppendAndShutDownTask(f.get(), "held");
   ASSERT_NE(task, nullptr);
   IOStatus s;
   uint64_t size = 0;
