@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "rocksdb/file_system.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/pattern_file.h"
 #include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
@@ -96,22 +96,8 @@ TEST(ForkTest, ChildNeverHangsOnTheParentsFileSystemAndCanMakeItsOwn) {
   for (int i = 0; i < kChunks; ++i) {  // Queued: workers are busy.
     ASSERT_TRUE(file->Append(chunk, IOOptions(), nullptr).ok());
   }
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0) {
-    ::alarm(30);  // A hang ends the child instead of the test run.
-    ChildChecks(fs, std::move(file), std::move(reader), dir);
-    std::fflush(nullptr);
-    ::_exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status))
-      << "the child was killed by signal "
-      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0)
-      << " (SIGALRM: it hung on the parent's file system)";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's checks failed (see above)";
+  testing::ExpectChildPasses(
+      [&] { ChildChecks(fs, std::move(file), std::move(reader), dir); });
   // The parent goes on as if nothing happened.
   EXPECT_TRUE(file->Sync(IOOptions(), nullptr).ok());
   EXPECT_TRUE(file->Close(IOOptions(), nullptr).ok());

@@ -46,18 +46,7 @@ void WithDeadline(const char* what, int seconds, std::function<void()> fn) {
                                    std::move(fn));
 }
 
-struct Pipe {
-  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-  ~Pipe() {
-    if (fds[0] >= 0) ::close(fds[0]);
-    if (fds[1] >= 0) ::close(fds[1]);
-  }
-  void Write(const std::string& s) const {
-    EXPECT_EQ(::write(fds[1], s.data(), s.size()),
-              static_cast<ssize_t>(s.size()));
-  }
-  int fds[2] = {-1, -1};
-};
+using testing::Pipe;
 
 void Prepare(AsyncRead* read, int fd, char* buf, size_t len, uint64_t off) {
   read->target.fd = fd;

@@ -42,6 +42,23 @@ inline bool IoUringAvailable() {
   return true;
 }
 
+// A pipe: a read of its empty read end stays in the kernel until the test
+// writes, which makes reads "in flight" deterministic.
+struct Pipe {
+  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
+  ~Pipe() {
+    if (fds[0] >= 0) ::close(fds[0]);
+    if (fds[1] >= 0) ::close(fds[1]);
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  void Write(const std::string& s) const {
+    EXPECT_EQ(::write(fds[1], s.data(), s.size()),
+              static_cast<ssize_t>(s.size()));
+  }
+  int fds[2] = {-1, -1};
+};
+
 // Counts every result the seam sees; changes nothing.
 class CountingFaults : public FaultInjector {
  public:
