@@ -257,3 +257,17 @@ TEST(OptionsTest, ErrorMessagesDoNotRepeatTheStatusPrefix) {
 
 }  // namespace
 }  // namespace uringfs
+
+namespace uringfs {
+namespace {
+
+// uringfs does its own file I/O; a stacked target would see some calls and
+// not others, so it is refused rather than half honoured.
+TEST(OptionsTest, TargetFileSystemIsRefused) {
+  ExpectRejected("id=UringFileSystem;target={id=PosixFileSystem}",
+                 {"target", "not supported"});
+  ExpectRejected("id=UringFileSystem;target=PosixFileSystem", {"target"});
+}
+
+}  // namespace
+}  // namespace uringfs
