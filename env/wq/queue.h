@@ -2,9 +2,8 @@
 // queue.h
 // -----------------------------------------------------------------------------
 //
-// `Queue` is uringfs's worker queue, modelled on the kernel's io-wq (see
-// ../shared/design/io-wq.md): one pool per process, with `Task`s as
-// cancellation scopes.
+// `Queue` is uringfs's worker queue, modelled on the kernel's io-wq: one
+// pool per process, with `Task`s as cancellation scopes.
 //
 // Contract
 //

@@ -1,4 +1,4 @@
-// Shutting uringfs down under real RocksDB databases (issue 6):
+// Shutting uringfs down under real RocksDB databases:
 //
 //   * ShutdownUnderLoadTest: two databases on two uringfs instances, each with
 //     a writer (64 KiB write buffers: SST flushes all the time) and a reader
