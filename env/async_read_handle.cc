@@ -31,8 +31,8 @@ struct Handle : AsyncRead {
   AsyncCallback cb;
   void* cb_arg = nullptr;
   std::string path;
-  std::shared_ptr<const SharedFd> fd;   // Keeps target.fd from being reused.
-  std::shared_ptr<ReadEngine> engine;   // Runs the read; outlives it.
+  std::shared_ptr<const SharedFd> fd;  // Keeps target.fd from being reused.
+  std::shared_ptr<ReadEngine> engine;  // Runs the read; outlives it.
   std::unique_ptr<char, FreeDeleter> own_buffer;  // See kOwnBufferMax.
 };
 
@@ -131,12 +131,12 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
   std::vector<AsyncRead*> due;
   const rocksdb::IOStatus s = NoThrow("uringfs Poll", [&] {
     size_t still_wanted = min_completions;
-    ForEachEngine(io_handles,
-                  [&](ReadEngine* engine, AsyncRead* const* reads, size_t n) {
-                    const size_t finished = engine->PollAsync(
-                        reads, n, std::min(still_wanted, n), &due);
-                    still_wanted -= std::min(still_wanted, finished);
-                  });
+    ForEachEngine(
+        io_handles, [&](ReadEngine* engine, AsyncRead* const* reads, size_t n) {
+          const size_t finished =
+              engine->PollAsync(reads, n, std::min(still_wanted, n), &due);
+          still_wanted -= std::min(still_wanted, finished);
+        });
     return rocksdb::IOStatus::OK();
   });
   // Callbacks last, on this thread, with no uringfs lock held.
@@ -150,10 +150,8 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
 
 rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles) {
   return NoThrow("uringfs AbortIO", [&] {
-    ForEachEngine(io_handles,
-                  [](ReadEngine* engine, AsyncRead* const* reads, size_t n) {
-                    engine->AbortAsync(reads, n);
-                  });
+    ForEachEngine(io_handles, [](ReadEngine* engine, AsyncRead* const* reads,
+                                 size_t n) { engine->AbortAsync(reads, n); });
     return rocksdb::IOStatus::OK();
   });
 }

@@ -38,8 +38,7 @@
 
 namespace uringfs {
 
-using AsyncCallback =
-    std::function<void(const rocksdb::FSReadRequest&, void*)>;
+using AsyncCallback = std::function<void(const rocksdb::FSReadRequest&, void*)>;
 
 // What one `ReadAsync` call asks for.
 struct AsyncReadStart {

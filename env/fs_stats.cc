@@ -121,8 +121,7 @@ std::string UringFsStats::ToString() const {
       {"async_reads_cancelled", async_reads_cancelled},
   };
   char avg[96];
-  std::snprintf(avg, sizeof(avg),
-                "%.2f multi_read_requests_per_second=%.0f",
+  std::snprintf(avg, sizeof(avg), "%.2f multi_read_requests_per_second=%.0f",
                 AverageRequestsPerMultiRead(), MultiReadRequestsPerSecond());
   std::string text = std::string("io_uring_in_use=") +
                      (io_uring_in_use ? "1" : "0") +

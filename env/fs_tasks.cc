@@ -26,7 +26,10 @@ size_t TaskHome::CancelReads(uint64_t task_id) const {
 }
 
 FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
-    : home_(std::move(home)), task_(std::move(task)) {}
+    : IoTask(home.get()),
+      generation_(ForkGeneration()),
+      home_(std::move(home)),
+      task_(std::move(task)) {}
 
 FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
 
@@ -37,6 +40,7 @@ size_t FsTask::CancelReads() {
 }
 
 CancelOutcome FsTask::Cancel() {
+  if (ForkedSince(generation_)) return CancelOutcome::kNotFound;
   const wq::CancelResult r =
       task_->Cancel([](const wq::WorkItem&) { return true; }, /*all=*/true);
   const size_t reads = CancelReads();
@@ -64,6 +68,7 @@ void FsTask::RefuseNewWork() {
 }
 
 void FsTask::Shutdown(ShutdownMode mode) {
+  if (ForkedSince(generation_)) return;
   RefuseNewWork();
   task_->Shutdown(mode == ShutdownMode::kCancel ? wq::ShutdownMode::kCancel
                                                 : wq::ShutdownMode::kDrain);
@@ -80,10 +85,9 @@ std::shared_ptr<FsTask> FsTasks::NewTask() {
   // tasks, so no task created here can escape it.
   if (shut_down()) return nullptr;
   auto task = std::make_shared<FsTask>(home_, queue_->NewTask());
-  opened_.erase(std::remove_if(opened_.begin(), opened_.end(),
-                               [](const std::weak_ptr<FsTask>& t) {
-                                 return t.expired();
-                               }),
+  opened_.erase(std::remove_if(
+                    opened_.begin(), opened_.end(),
+                    [](const std::weak_ptr<FsTask>& t) { return t.expired(); }),
                 opened_.end());
   opened_.push_back(task);
   return task;
@@ -92,8 +96,11 @@ std::shared_ptr<FsTask> FsTasks::NewTask() {
 FsTask* FsTasks::Current() const {
   for (const IoTaskScope* s = IoTaskScope::Innermost(); s != nullptr;
        s = s->outer()) {
-    auto* task = static_cast<FsTask*>(s->task().get());  // The only IoTask.
-    if (task != nullptr && task->home() == home_.get()) return task;
+    const IoTask* task = s->task().get();
+    // Only this file system's own tasks carry its home: the cast is safe.
+    if (task != nullptr && task->internal_home() == home_.get()) {
+      return static_cast<FsTask*>(const_cast<IoTask*>(task));
+    }
   }
   return default_.get();
 }

@@ -22,12 +22,13 @@
 
 #include <atomic>
 #include <cstdint>
-#include <utility>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "base/fork_generation.h"
 #include "env/uring/read_engine.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
@@ -37,7 +38,7 @@ namespace uringfs {
 
 // Monotonic counters (relaxed atomics: statistics only).
 struct CancelCounters {
-  std::atomic<uint64_t> cancelled{0};   // Cancel() outcomes.
+  std::atomic<uint64_t> cancelled{0};  // Cancel() outcomes.
   std::atomic<uint64_t> running{0};
   std::atomic<uint64_t> not_found{0};
   std::atomic<uint64_t> reads_cancelled{0};  // Async reads asked to stop.
@@ -65,6 +66,9 @@ class TaskHome final {
 
 class FsTask final : public IoTask {
  public:
+  // In a child of fork(), a task made before it is the parent's: Cancel
+  // finds nothing and Shutdown returns at once (its work and workers are
+  // not in this process).
   FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task);
   ~FsTask() override;
 
@@ -86,6 +90,7 @@ class FsTask final : public IoTask {
   // Returns how many async reads were asked to stop.
   size_t CancelReads();
 
+  const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<TaskHome> home_;
   const std::unique_ptr<wq::Task> task_;
   // release/acquire: once seen, new work of this task is refused.

@@ -30,9 +30,9 @@ rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,
                                       const std::string& path, size_t offset,
                                       size_t length) {
   if (target.direct) return rocksdb::IOStatus::OK();
-  const int err = ::posix_fadvise(target.fd, static_cast<off_t>(offset),
-                                  static_cast<off_t>(length),
-                                  POSIX_FADV_DONTNEED);
+  const int err =
+      ::posix_fadvise(target.fd, static_cast<off_t>(offset),
+                      static_cast<off_t>(length), POSIX_FADV_DONTNEED);
   if (err == 0) return rocksdb::IOStatus::OK();
   return IOErrorFromErrno("While fadvise NotNeeded offset " +
                               std::to_string(offset) + " len " +
@@ -60,6 +60,7 @@ rocksdb::IOStatus OpenForRead(const std::string& path, bool direct,
   }
   target->fd = fd;
   target->direct = direct;
+  target->nowait_ok = direct ? nullptr : (*owner)->nowait_ok();
   // Buffered files report RocksDB's page size, as its POSIX file system does.
   target->alignment = direct ? DirectIoAlignment(fd) : 4096;
   return rocksdb::IOStatus::OK();

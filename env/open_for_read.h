@@ -14,6 +14,7 @@
 #ifndef URINGFS_ENV_OPEN_FOR_READ_H_
 #define URINGFS_ENV_OPEN_FOR_READ_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -33,9 +34,12 @@ class SharedFd final {
   SharedFd& operator=(const SharedFd&) = delete;
   ~SharedFd();
   int get() const { return fd_; }
+  // The file's "RWF_NOWAIT works" flag (uring::ReadTarget::nowait_ok).
+  std::atomic<bool>* nowait_ok() { return &nowait_ok_; }
 
  private:
   const int fd_;
+  std::atomic<bool> nowait_ok_{true};
 };
 
 // OpenForRead()

@@ -209,8 +209,8 @@ std::string FormatOptionValue(const OptionSpec& spec, const void* field) {
 }
 
 rocksdb::Status UnknownOptionError(const std::string& key) {
-  return rocksdb::Status::InvalidArgument(
-      "uringfs: unknown option '" + key + "'; known options: " + KnownKeys());
+  return rocksdb::Status::InvalidArgument("uringfs: unknown option '" + key +
+                                          "'; known options: " + KnownKeys());
 }
 
 rocksdb::Status SetOption(const std::string& key, const std::string& value,
@@ -225,8 +225,8 @@ rocksdb::Status ParseUri(const std::string& uri, UringFsOptions* options) {
   if (uri == "uringfs") return rocksdb::Status::OK();  // The nickname.
   const size_t scheme_len = std::strlen(kScheme);
   if (uri.compare(0, scheme_len, kScheme) != 0) {
-    return rocksdb::Status::InvalidArgument(
-        "uringfs: URI '" + uri + "' does not start with " + kScheme);
+    return rocksdb::Status::InvalidArgument("uringfs: URI '" + uri +
+                                            "' does not start with " + kScheme);
   }
   std::string rest = uri.substr(scheme_len);
   if (rest.empty()) return rocksdb::Status::OK();
@@ -248,28 +248,27 @@ RocksDbTypeInfo() {
     for (const OptionSpec& spec : AllOptionSpecs()) {
       const rocksdb::OptionType type = RocksDbType(spec.kind);
       const OptionSpec* s = &spec;  // AllOptionSpecs() is never destroyed.
-      m->emplace(
-          spec.name,
-          rocksdb::OptionTypeInfo(
-              static_cast<int>(spec.offset), type,
-              rocksdb::OptionVerificationType::kNormal,
-              rocksdb::OptionTypeFlags::kNone,
-              [s](const rocksdb::ConfigOptions&, const std::string&,
-                  const std::string& value, void* addr) {
-                return ParseOptionValue(*s, value, addr);
-              },
-              [s](const rocksdb::ConfigOptions&, const std::string&,
-                  const void* addr, std::string* value) {
-                *value = FormatOptionValue(*s, addr);
-                return rocksdb::Status::OK();
-              },
-              [s](const rocksdb::ConfigOptions&, const std::string& name,
-                  const void* a, const void* b, std::string* mismatch) {
-                const bool same = FormatOptionValue(*s, a) ==
-                                  FormatOptionValue(*s, b);
-                if (!same) *mismatch = name;
-                return same;
-              }));
+      m->emplace(spec.name,
+                 rocksdb::OptionTypeInfo(
+                     static_cast<int>(spec.offset), type,
+                     rocksdb::OptionVerificationType::kNormal,
+                     rocksdb::OptionTypeFlags::kNone,
+                     [s](const rocksdb::ConfigOptions&, const std::string&,
+                         const std::string& value, void* addr) {
+                       return ParseOptionValue(*s, value, addr);
+                     },
+                     [s](const rocksdb::ConfigOptions&, const std::string&,
+                         const void* addr, std::string* value) {
+                       *value = FormatOptionValue(*s, addr);
+                       return rocksdb::Status::OK();
+                     },
+                     [s](const rocksdb::ConfigOptions&, const std::string& name,
+                         const void* a, const void* b, std::string* mismatch) {
+                       const bool same =
+                           FormatOptionValue(*s, a) == FormatOptionValue(*s, b);
+                       if (!same) *mismatch = name;
+                       return same;
+                     }));
     }
     return m;
   }();

@@ -33,8 +33,8 @@ struct OptionSpec {
   enum class Kind { kUint32, kUint64, kBool, kFileClasses };
   const char* name;
   Kind kind;
-  size_t offset;     // Byte offset of the field in `UringFsOptions`.
-  uint64_t min;      // Inclusive bounds of the integer kinds.
+  size_t offset;  // Byte offset of the field in `UringFsOptions`.
+  uint64_t min;   // Inclusive bounds of the integer kinds.
   uint64_t max;
   const char* unit;  // e.g. "entries"; integer kinds only.
 };
@@ -94,9 +94,10 @@ rocksdb::Status ParseFileClasses(const std::string& text, uint32_t* bits);
 
 // ParseUri()
 //
-// Parses `uringfs` or `uringfs://`, optionally followed by `?key=value&...`, and
-// applies each pair on top of `*options`. Returns InvalidArgument for any other
-// scheme, text between `://` and `?`, an empty or repeated key, a pair without
+// Parses `uringfs` or `uringfs://`, optionally followed by `?key=value&...`,
+// and applies each pair on top of `*options`. Returns InvalidArgument for any
+// other scheme, text between `://` and `?`, an empty or repeated key, a pair
+// without
 // `=`, or a bad key or value; `*options` is unchanged on error.
 rocksdb::Status ParseUri(const std::string& uri, UringFsOptions* options);
 

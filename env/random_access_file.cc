@@ -52,8 +52,7 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
     for (size_t i = 0; i < num_reqs; ++i) {
       rocksdb::FSReadRequest& r = reqs[i];
       r.result = rocksdb::Slice();
-      r.status =
-          CheckReadRequest(target_, path_, r.offset, r.len, r.scratch);
+      r.status = CheckReadRequest(target_, path_, r.offset, r.len, r.scratch);
       ops[i] = MakeReadOp(r.offset, r.len, r.scratch);
       ops[i].finished |= !r.status.ok();  // Refused: never reaches the kernel.
     }
@@ -74,8 +73,8 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
 
 rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     rocksdb::FSReadRequest& req, const rocksdb::IOOptions& /*options*/,
-    std::function<void(const rocksdb::FSReadRequest&, void*)> cb,
-    void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
+    std::function<void(const rocksdb::FSReadRequest&, void*)> cb, void* cb_arg,
+    void** io_handle, rocksdb::IOHandleDeleter* del_fn,
     rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs ReadAsync", [&] {
     Bump(counters_->async_reads);
@@ -116,11 +115,21 @@ void UringRandomAccessFile::Hint(AccessPattern pattern) {
   if (target_.direct) return;
   int advice = POSIX_FADV_NORMAL;
   switch (pattern) {
-    case kNormal: advice = POSIX_FADV_NORMAL; break;
-    case kRandom: advice = POSIX_FADV_RANDOM; break;
-    case kSequential: advice = POSIX_FADV_SEQUENTIAL; break;
-    case kWillNeed: advice = POSIX_FADV_WILLNEED; break;
-    case kWontNeed: advice = POSIX_FADV_DONTNEED; break;
+    case kNormal:
+      advice = POSIX_FADV_NORMAL;
+      break;
+    case kRandom:
+      advice = POSIX_FADV_RANDOM;
+      break;
+    case kSequential:
+      advice = POSIX_FADV_SEQUENTIAL;
+      break;
+    case kWillNeed:
+      advice = POSIX_FADV_WILLNEED;
+      break;
+    case kWontNeed:
+      advice = POSIX_FADV_DONTNEED;
+      break;
   }
   ::posix_fadvise(target_.fd, 0, 0, advice);  // Advice only; errors ignored.
 }

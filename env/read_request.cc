@@ -28,14 +28,17 @@ rocksdb::IOStatus RefuseReadRequest(const uring::ReadTarget& target,
   } else if (target.direct) {
     const size_t a = target.alignment;
     if (offset % a != 0) {
-      problem = "has an offset that is not a multiple of the direct-I/O "
-                "alignment";
+      problem =
+          "has an offset that is not a multiple of the direct-I/O "
+          "alignment";
     } else if (n % a != 0) {
-      problem = "has a length that is not a multiple of the direct-I/O "
-                "alignment";
+      problem =
+          "has a length that is not a multiple of the direct-I/O "
+          "alignment";
     } else if (reinterpret_cast<uintptr_t>(scratch) % a != 0) {
-      problem = "has a buffer address that is not a multiple of the "
-                "direct-I/O alignment";
+      problem =
+          "has a buffer address that is not a multiple of the "
+          "direct-I/O alignment";
     }
   }
   std::string msg = "uringfs: " + Describe(path, offset, n) + " " + problem;

@@ -70,11 +70,12 @@ rocksdb::IOStatus CheckReadRequest(const uring::ReadTarget& target,
                                    const std::string& path, uint64_t offset,
                                    size_t n, const char* scratch) {
   const uint64_t a = target.direct ? target.alignment : 1;
-  const bool fine =
-      n <= internal::kMaxReadRequest && offset <= internal::kMaxFileOffset &&
-      n <= internal::kMaxFileOffset - offset && (scratch != nullptr || n == 0) &&
-      (a == 1 || (offset % a == 0 && n % a == 0 &&
-                  reinterpret_cast<uintptr_t>(scratch) % a == 0));
+  const bool fine = n <= internal::kMaxReadRequest &&
+                    offset <= internal::kMaxFileOffset &&
+                    n <= internal::kMaxFileOffset - offset &&
+                    (scratch != nullptr || n == 0) &&
+                    (a == 1 || (offset % a == 0 && n % a == 0 &&
+                                reinterpret_cast<uintptr_t>(scratch) % a == 0));
   if (fine) return rocksdb::IOStatus::OK();
   return internal::RefuseReadRequest(target, path, offset, n, scratch);
 }

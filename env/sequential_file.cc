@@ -29,8 +29,7 @@ rocksdb::IOStatus UringSequentialFile::ReadAt(uint64_t offset, size_t n,
   });
 }
 
-rocksdb::IOStatus UringSequentialFile::Read(size_t n,
-                                            const rocksdb::IOOptions&,
+rocksdb::IOStatus UringSequentialFile::Read(size_t n, const rocksdb::IOOptions&,
                                             rocksdb::Slice* result,
                                             char* scratch,
                                             rocksdb::IODebugContext*) {

@@ -8,16 +8,17 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/fork_generation.h"
 #include "env/async_read_handle.h"
 #include "env/file_class.h"
 #include "env/fs_stats.h"
 #include "env/io_error.h"
 #include "env/io_guard.h"
 #include "env/open_for_read.h"
+#include "env/option_table.h"
 #include "env/process_queue.h"
 #include "env/random_access_file.h"
 #include "env/random_rw_file.h"
-#include "env/option_table.h"
 #include "env/sequential_file.h"
 #include "env/stats_logger.h"
 #include "env/writable_file.h"
@@ -35,7 +36,6 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
   va_end(ap);
 }
 
-
 }  // namespace
 
 UringFileSystem::UringFileSystem(const UringFsOptions& options,
@@ -43,12 +43,16 @@ UringFileSystem::UringFileSystem(const UringFsOptions& options,
                                  std::shared_ptr<uring::FaultInjector> faults)
     : rocksdb::FileSystemWrapper(std::move(base)),
       options_(options),
+      generation_(ForkGeneration()),
       faults_(std::move(faults)),
       counters_(std::make_shared<RocksReadCounters>()) {
   RegisterOptions(&options_, &internal::RocksDbTypeInfo());
 }
 
 UringFileSystem::~UringFileSystem() {
+  // In a child of fork() the tasks' work is the parent's: nothing to wait
+  // for here, and nothing that may be waited for.
+  if (ForkedSince(generation_)) return;
   std::shared_ptr<FsTasks> t;
   {
     absl::MutexLock l(&mu_);
@@ -94,6 +98,13 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
     const rocksdb::ConfigOptions& config_options,
     const std::unordered_map<std::string, std::string>& opts_map,
     std::unordered_map<std::string, std::string>* unused) {
+  if (opts_map.count("target") != 0) {
+    // uringfs reads and writes files itself (io_uring, its worker queue);
+    // a stacked target file system would see some calls and not others.
+    return rocksdb::Status::InvalidArgument(
+        "uringfs: option 'target' is not supported: uringfs does its own "
+        "file I/O and can only run over the default POSIX file system");
+  }
   if (!config_options.ignore_unknown_options && unused == nullptr) {
     std::unordered_set<std::string> known;
     rocksdb::Status s = GetOptionNames(config_options, &known);
@@ -116,6 +127,12 @@ rocksdb::Status UringFileSystem::ConfigureOptions(
 }
 
 rocksdb::IOStatus UringFileSystem::CheckOpen(const std::string& fname) const {
+  if (ForkedSince(generation_)) {
+    return rocksdb::IOStatus::IOError(
+        "uringfs: this file system was created before fork(); create a new "
+        "one in the child process to open",
+        fname);
+  }
   if (!tasks()->shut_down()) return rocksdb::IOStatus::OK();
   return IOErrorFromErrno("open (uringfs file system shut down)", fname,
                           ECANCELED);
@@ -192,6 +209,9 @@ rocksdb::IOStatus UringFileSystem::NewWritableFile(
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
   return OpenWritable(fname, file_opts, result, [&] {
+    // It truncates: another handle's queued writes to the inode land first,
+    // as they would have without write-behind.
+    writes()->DrainByName(fname);
     return target()->NewWritableFile(fname, file_opts, result, dbg);
   });
 }
@@ -238,12 +258,11 @@ rocksdb::IOStatus UringFileSystem::NewRandomRWFile(
   });
 }
 
-rocksdb::IOStatus UringFileSystem::GetFileSize(const std::string& fname,
-                                               const rocksdb::IOOptions& options,
-                                               uint64_t* file_size,
-                                               rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus UringFileSystem::GetFileSize(
+    const std::string& fname, const rocksdb::IOOptions& options,
+    uint64_t* file_size, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = NoThrow("uringfs GetFileSize", [&] {
-    writes()->DrainByName(fname);
+    if (!ForkedSince(generation_)) writes()->DrainByName(fname);
     return rocksdb::IOStatus::OK();
   });
   if (!s.ok()) return s;
@@ -263,7 +282,7 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     const std::string& fname, const rocksdb::IOOptions& io_opts,
     std::shared_ptr<rocksdb::Logger>* result, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewLogger(fname, io_opts, result, dbg);
-  if (!s.ok() || *result == nullptr) return s;
+  if (!s.ok() || *result == nullptr || ForkedSince(generation_)) return s;
   return NoThrow("uringfs NewLogger", [&] {
     // The logger may outlive the file system: it keeps the parts whose
     // counters it writes at close (a database that logs also writes).

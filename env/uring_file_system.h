@@ -19,6 +19,10 @@
 //     writes queue under them, asynchronous reads are tagged with them.
 //     Destroying the file system shuts its tasks down with kDrain.
 //   * Directories and metadata are delegated to the base file system.
+//   * In a child of fork(), a file system created before it opens nothing
+//     (IOError saying so): its workers and rings are the parent's. Files
+//     it opened before still read (with pread) but refuse to write; a file
+//     system created in the child works normally.
 //   * The info log RocksDB opens through this file system gets one line
 //     saying whether reads use io_uring, and why not if they do not, and at
 //     close a line with the counters (env/stats_logger.h).
@@ -157,6 +161,7 @@ class UringFileSystem final : public rocksdb::FileSystemWrapper {
   // Written by configuration only while `engine_` is null (under `mu_`);
   // read freely afterwards.
   UringFsOptions options_;
+  const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<uring::FaultInjector> faults_;  // Immutable.
   const std::shared_ptr<RocksReadCounters> counters_;   // Thread-safe.
   mutable absl::Mutex mu_;

@@ -73,32 +73,42 @@ UringWritableFile::UringWritableFile(
       size_(base_->GetFileSize(rocksdb::IOOptions(), nullptr)) {}
 
 UringWritableFile::~UringWritableFile() {
+  // In a child of fork() the queued work is the parent's; nothing of it may
+  // be waited for (its workers do not exist here).
+  if (Forked()) return;
   if (!closed_) Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
   state_->WaitIdle();  // Nothing may touch base_ after this.
 }
 
-void UringWritableFile::Queue(const char* what, uint64_t bytes,
-                              std::function<rocksdb::IOStatus()> op) {
+rocksdb::IOStatus UringWritableFile::Queue(
+    const char* what, uint64_t bytes, std::function<rocksdb::IOStatus()> op) {
   std::shared_ptr<WriteState> state = state_;
   WriteScheduler* scheduler = scheduler_.get();
   state->AddInflight();
-  scheduler_->Enqueue(
-      inode_, bytes,
-      [state, scheduler, what, op = std::move(op)](int status) {
-        if (status != 0) {
-          state->Fail(IOErrorFromErrno(
-              std::string("queued ") + what + " (not done)", state->fname(),
-              -status));
-          return;
-        }
-        if (state->failed()) return;  // Never write past a failure.
-        rocksdb::IOStatus s = NoThrow(what, op);
-        if (!s.ok()) {
-          Bump(scheduler->counters().write_errors);
-          state->Fail(s);
-        }
-      },
-      [state] { state->DoneInflight(); });
+  try {
+    scheduler_->Enqueue(
+        inode_, bytes,
+        [state, scheduler, what, op = std::move(op)](int status) {
+          if (status != 0) {
+            state->Fail(
+                IOErrorFromErrno(std::string("queued ") + what + " (not done)",
+                                 state->fname(), -status));
+            return;
+          }
+          if (state->failed()) return;  // Never write past a failure.
+          rocksdb::IOStatus s = NoThrow(what, op);
+          if (!s.ok()) {
+            Bump(scheduler->counters().write_errors);
+            state->Fail(s);
+          }
+        },
+        [state] { state->DoneInflight(); });
+  } catch (...) {
+    state->DoneInflight();  // Nothing was queued (see Enqueue).
+    state->Fail(rocksdb::IOStatus::IOError(
+        std::string("uringfs: queued ") + what + " (out of memory)", fname_));
+  }
+  return state->error();
 }
 
 template <typename Op>
@@ -116,8 +126,7 @@ rocksdb::IOStatus UringWritableFile::RunAfterQueued(const char* what,
 rocksdb::IOStatus UringWritableFile::Ordered(
     const char* what, std::function<rocksdb::IOStatus()> op) {
   if (!write_behind_) return RunAfterQueued(what, false, op);
-  Queue(what, 0, std::move(op));
-  return state_->error();
+  return Queue(what, 0, std::move(op));
 }
 
 rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
@@ -136,20 +145,31 @@ rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
       std::to_string(offset) + ")");
 }
 
+bool UringWritableFile::Forked() const { return scheduler_->forked(); }
+
+rocksdb::IOStatus UringWritableFile::ForkedError(const char* what) const {
+  return rocksdb::IOStatus::IOError(
+      std::string("uringfs: ") + what +
+          " of a file opened before fork(), in "
+          "the child process (open it again through a file system created in "
+          "the child)",
+      fname_);
+}
+
 rocksdb::IOStatus UringWritableFile::RefuseShutDown(const char* what) {
-  state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)",
-                                fname_, ECANCELED));
+  state_->Fail(IOErrorFromErrno(std::string(what) + " (task shut down)", fname_,
+                                ECANCELED));
   return state_->error();
 }
 
 rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
                                             const rocksdb::IOOptions& options,
                                             rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("append");
   rocksdb::IOStatus e = state_->error();
   if (!e.ok()) return e;
   if (closed_) {
-    return rocksdb::IOStatus::IOError("uringfs: append to closed file",
-                                      fname_);
+    return rocksdb::IOStatus::IOError("uringfs: append to closed file", fname_);
   }
   if (!write_behind_) {
     rocksdb::IOStatus s = CheckDirectIo(data, 0);
@@ -163,18 +183,25 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
   if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
   Bump(scheduler_->counters().appends_queued);
   Bump(scheduler_->counters().bytes_queued, data.size());
-  size_.fetch_add(data.size(), std::memory_order_relaxed);
   rocksdb::FSWritableFile* base = base_.get();
-  Queue("append", data.size(),
-        [base, copy = std::string(data.data(), data.size()), options] {
-          return base->Append(copy, options, nullptr);
-        });
-  return rocksdb::IOStatus::OK();
+  rocksdb::IOStatus s = NoThrow("uringfs append", [&] {
+    return Queue("append", data.size(),
+                 [base, copy = std::string(data.data(), data.size()), options] {
+                   return base->Append(copy, options, nullptr);
+                 });
+  });
+  if (!s.ok()) {
+    state_->Fail(s);  // The copy could not be made: the append is lost.
+    return state_->error();
+  }
+  size_.fetch_add(data.size(), std::memory_order_relaxed);
+  return s;
 }
 
 rocksdb::IOStatus UringWritableFile::PositionedAppend(
     const rocksdb::Slice& data, uint64_t offset,
     const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("positioned append");
   rocksdb::IOStatus s = CheckDirectIo(data, offset);
   if (!s.ok()) return s;
   if (scheduler_->CurrentTaskShutDown()) {
@@ -192,6 +219,7 @@ rocksdb::IOStatus UringWritableFile::PositionedAppend(
 rocksdb::IOStatus UringWritableFile::Truncate(uint64_t size,
                                               const rocksdb::IOOptions& options,
                                               rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("truncate");
   rocksdb::IOStatus s = RunAfterQueued(
       "truncate", true, [&] { return base_->Truncate(size, options, dbg); });
   if (s.ok()) size_.store(size, std::memory_order_relaxed);
@@ -200,6 +228,7 @@ rocksdb::IOStatus UringWritableFile::Truncate(uint64_t size,
 
 rocksdb::IOStatus UringWritableFile::Close(const rocksdb::IOOptions& options,
                                            rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("close");
   if (closed_) return state_->error();
   scheduler_->Drain(inode_);
   state_->WaitIdle();
@@ -216,6 +245,7 @@ rocksdb::IOStatus UringWritableFile::Close(const rocksdb::IOOptions& options,
 
 rocksdb::IOStatus UringWritableFile::Flush(const rocksdb::IOOptions& options,
                                            rocksdb::IODebugContext* dbg) {
+  if (Forked()) return ForkedError("flush");
   if (write_behind_) return state_->error();
   return RunAfterQueued("flush", false,
                         [&] { return base_->Flush(options, dbg); });
@@ -223,6 +253,7 @@ rocksdb::IOStatus UringWritableFile::Flush(const rocksdb::IOOptions& options,
 
 rocksdb::IOStatus UringWritableFile::SyncData(
     bool full, const rocksdb::IOOptions& options) {
+  if (Forked()) return ForkedError("sync");
   return RunAfterQueued(full ? "fsync" : "sync", false, [&] {
     rocksdb::IOStatus s = base_->Flush(options, nullptr);
     if (!s.ok()) return s;
@@ -244,15 +275,17 @@ rocksdb::IOStatus UringWritableFile::Fsync(const rocksdb::IOOptions& options,
 rocksdb::IOStatus UringWritableFile::RangeSync(
     uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& options,
     rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return ForkedError("range sync");
   rocksdb::FSWritableFile* base = base_.get();
   return Ordered("range sync", [base, offset, nbytes, options] {
     return base->RangeSync(offset, nbytes, options, nullptr);
   });
 }
 
-rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
-                                              const rocksdb::IOOptions& options,
-                                              rocksdb::IODebugContext* /*dbg*/) {
+rocksdb::IOStatus UringWritableFile::Allocate(
+    uint64_t offset, uint64_t len, const rocksdb::IOOptions& options,
+    rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return ForkedError("allocate");
   rocksdb::FSWritableFile* base = base_.get();
   return Ordered("allocate", [base, offset, len, options] {
     return base->Allocate(offset, len, options, nullptr);
@@ -261,9 +294,9 @@ rocksdb::IOStatus UringWritableFile::Allocate(uint64_t offset, uint64_t len,
 
 rocksdb::IOStatus UringWritableFile::InvalidateCache(size_t offset,
                                                      size_t length) {
-  return RunAfterQueued("invalidate cache", true, [&] {
-    return base_->InvalidateCache(offset, length);
-  });
+  if (Forked()) return ForkedError("invalidate cache");
+  return RunAfterQueued("invalidate cache", true,
+                        [&] { return base_->InvalidateCache(offset, length); });
 }
 
 // Mirrors FSWritableFile's default, but lets the base do the preallocating
@@ -271,6 +304,7 @@ rocksdb::IOStatus UringWritableFile::InvalidateCache(size_t offset,
 void UringWritableFile::PrepareWrite(size_t offset, size_t len,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* /*dbg*/) {
+  if (Forked()) return;
   const size_t block = preallocation_block_size();
   if (block == 0) return;
   const size_t blocks = (offset + len + block - 1) / block;

@@ -104,9 +104,16 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
 
  private:
   // Queues `op` behind the inode's work (write-behind files); `bytes` of
-  // budget are held until it ran. Never waits, except for budget.
-  void Queue(const char* what, uint64_t bytes,
-             std::function<rocksdb::IOStatus()> op);
+  // budget are held until it ran. Never waits, except for budget. Never
+  // throws: if `op` cannot be queued (out of memory), the file fails with a
+  // sticky error, which is returned.
+  // True in a child of fork() for a file opened before it: every call is
+  // refused (ForkedError) without touching the parent's queued work.
+  bool Forked() const;
+  rocksdb::IOStatus ForkedError(const char* what) const;
+
+  rocksdb::IOStatus Queue(const char* what, uint64_t bytes,
+                          std::function<rocksdb::IOStatus()> op);
   // Runs `op` on this thread after the inode's queued work; `quiesce` also
   // waits until none of this handle's work is still running.
   template <typename Op>

@@ -16,11 +16,10 @@ namespace {
 class QueuedOp final : public wq::WorkItem {
  public:
   QueuedOp(WriteScheduler* scheduler, std::shared_ptr<OpenInode> inode,
-           uint64_t seq, uint64_t bytes, std::function<void(int)> work,
+           uint64_t bytes, std::function<void(int)> work,
            std::function<void()> done, WriteBudget* budget)
       : scheduler_(scheduler),
         inode_(std::move(inode)),
-        seq_(seq),
         bytes_(bytes),
         work_(std::move(work)),
         done_(std::move(done)),
@@ -31,6 +30,8 @@ class QueuedOp final : public wq::WorkItem {
     SetConcurrent();
   }
 
+  void set_seq(uint64_t seq) { seq_ = seq; }
+
   void DoWork(int status) override {
     if (status != 0) {
       scheduler_->counters().cancelled.fetch_add(1, std::memory_order_relaxed);
@@ -38,23 +39,36 @@ class QueuedOp final : public wq::WorkItem {
     if (work_) work_(status);
   }
 
+  // The accounting always completes, whatever the callbacks do: a Drain or
+  // Close must never wait for an item that is gone.
   wq::WorkItem* FreeWork(int status) override {
-    if (status == wq::kStatusThrew && work_) work_(-ENOTRECOVERABLE);
+    if (status == wq::kStatusThrew && work_)
+      CallQuietly([&] { work_(-ENOTRECOVERABLE); });
     if (bytes_ > 0) budget_->Release(&inode_->budget, bytes_);
     {
       absl::MutexLock l(&inode_->mu);
-      inode_->pending.erase(seq_);
+      inode_->pending.erase(seq_);  // Never throws.
     }
-    inode_->queued.fetch_sub(1, std::memory_order_relaxed);
-    if (done_) done_();
+    // release: a drain that sees the count drop sees what the item did
+    // (its sticky error included), on any CPU.
+    inode_->queued.fetch_sub(1, std::memory_order_release);
+    if (done_) CallQuietly(done_);
     delete this;
     return nullptr;
   }
 
  private:
+  template <typename Fn>
+  static void CallQuietly(const Fn& fn) {
+    try {
+      fn();
+    } catch (...) {  // Callbacks must not throw; a worker must not die.
+    }
+  }
+
   WriteScheduler* const scheduler_;  // Outlives its task's items.
   const std::shared_ptr<OpenInode> inode_;
-  const uint64_t seq_;
+  uint64_t seq_ = 0;  // Set once, before the item is queued.
   const uint64_t bytes_;
   const std::function<void(int)> work_;
   const std::function<void()> done_;
@@ -73,13 +87,15 @@ bool KeyOf(const std::string& fname, wq::HashKey* key) {
 
 WriteScheduler::WriteScheduler(const UringFsOptions& options,
                                std::shared_ptr<FsTasks> tasks)
-    : budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
+    : generation_(ForkGeneration()),
+      budget_(std::make_shared<WriteBudget>(options.max_queued_bytes,
                                             options.max_queued_bytes_per_file)),
       tasks_(std::move(tasks)) {
   RaiseWorkerLimit(static_cast<int>(options.write_workers));
 }
 
 WriteScheduler::~WriteScheduler() {
+  if (forked()) return;  // The items are the parent's (see forked()).
   // Queued items point at this object: none may be left behind.
   tasks_->Shutdown(ShutdownMode::kDrain);
 }
@@ -115,22 +131,31 @@ std::shared_ptr<OpenInode> WriteScheduler::Find(const wq::HashKey& key) {
 void WriteScheduler::Enqueue(const std::shared_ptr<OpenInode>& inode,
                              uint64_t bytes, std::function<void(int)> work,
                              std::function<void()> done) {
+  // What can throw (allocation) comes before any accounting, and the
+  // accounting is undone if it throws: a Drain or Close never waits for an
+  // item that does not exist. Once the item is handed to the queue, the
+  // queue completes it on every path.
+  auto op = std::make_unique<QueuedOp>(this, inode, bytes, std::move(work),
+                                       std::move(done), budget_.get());
   if (bytes > 0) budget_->Acquire(&inode->budget, bytes);
-  inode->queued.fetch_add(1, std::memory_order_relaxed);
-  uint64_t seq;
   {
     absl::MutexLock l(&inode->mu);
-    seq = inode->next_seq++;
-    inode->pending.insert(seq);
+    try {
+      inode->pending.insert(inode->next_seq);
+    } catch (...) {
+      if (bytes > 0) budget_->Release(&inode->budget, bytes);
+      throw;
+    }
+    op->set_seq(inode->next_seq++);
   }
-  tasks_->Current()->work().Enqueue(new QueuedOp(this, inode, seq, bytes,
-                                                 std::move(work),
-                                                 std::move(done),
-                                                 budget_.get()));
+  inode->queued.fetch_add(1, std::memory_order_relaxed);
+  tasks_->Current()->work().Enqueue(op.release());
 }
 
 void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
-  if (inode->queued.load(std::memory_order_relaxed) == 0) return;
+  // acquire: pairs with the release in FreeWork, so a zero seen here comes
+  // with everything the completed items did (a failure they recorded).
+  if (inode->queued.load(std::memory_order_acquire) == 0 || forked()) return;
   absl::MutexLock l(&inode->mu);
   if (inode->pending.empty()) return;
   counters_.drains.fetch_add(1, std::memory_order_relaxed);
@@ -139,14 +164,16 @@ void WriteScheduler::Drain(const std::shared_ptr<OpenInode>& inode) {
     uint64_t last;  // The newest item queued before this drain.
   } mark{inode.get(), inode->next_seq - 1};
   inode->mu.Await(absl::Condition(
-      +[](Mark* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called under m->inode->mu.
-        return m->inode->pending.empty() ||
-               *m->inode->pending.begin() > m->last;
-      },
+      +[](Mark* m)
+           ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Called under m->inode->mu.
+             return m->inode->pending.empty() ||
+                    *m->inode->pending.begin() > m->last;
+           },
       &mark));
 }
 
 void WriteScheduler::DrainByName(const std::string& fname) {
+  if (forked()) return;
   wq::HashKey key;
   if (!KeyOf(fname, &key)) return;
   if (std::shared_ptr<OpenInode> inode = Find(key)) Drain(inode);

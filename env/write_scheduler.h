@@ -43,6 +43,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "base/fork_generation.h"
 #include "env/fs_tasks.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
@@ -58,9 +59,10 @@ struct OpenInode {
   const wq::HashKey key;
   FileBudget budget;
   // Items queued and not completed yet: a lock-free "nothing to wait for".
-  // relaxed is enough: a handle's own increments are program-ordered before
-  // its later reads, and a zero is read only after the completions' erases
-  // (which take `mu`).
+  // Increments are relaxed (a handle's own increments are program-ordered
+  // before its later reads); the completion's decrement is a release and the
+  // drain's read an acquire, so a drain that sees zero also sees what the
+  // completed items did — their sticky error — on weakly ordered CPUs too.
   std::atomic<int64_t> queued{0};
   // The sequence numbers of the items not completed yet. Items may complete
   // out of submit order (a cancelled queued item before a running one), so
@@ -76,9 +78,9 @@ struct WriteCounters {
   std::atomic<uint64_t> appends_direct{0};  // Appends written by the caller.
   std::atomic<uint64_t> bytes_queued{0};
   std::atomic<uint64_t> bytes_direct{0};
-  std::atomic<uint64_t> drains{0};          // Barriers that had to wait.
-  std::atomic<uint64_t> write_errors{0};    // Failed queued operations.
-  std::atomic<uint64_t> cancelled{0};       // Items cancelled by shutdown.
+  std::atomic<uint64_t> drains{0};        // Barriers that had to wait.
+  std::atomic<uint64_t> write_errors{0};  // Failed queued operations.
+  std::atomic<uint64_t> cancelled{0};     // Items cancelled by shutdown.
 };
 
 class WriteScheduler final {
@@ -102,7 +104,8 @@ class WriteScheduler final {
 
   // WriteScheduler::Enqueue()
   //
-  // See the contract.
+  // See the contract. If it throws (out of memory), nothing was queued and
+  // neither callback runs.
   void Enqueue(const std::shared_ptr<OpenInode>& inode, uint64_t bytes,
                std::function<void(int)> work, std::function<void()> done);
 
@@ -118,11 +121,13 @@ class WriteScheduler final {
   void DrainByName(const std::string& fname) ABSL_LOCKS_EXCLUDED(mu_);
 
   // True when the calling thread's current task is shut down.
-  bool CurrentTaskShutDown() const {
-    return tasks_->Current()->is_shut_down();
-  }
+  bool CurrentTaskShutDown() const { return tasks_->Current()->is_shut_down(); }
 
   const std::shared_ptr<FsTasks>& tasks() const { return tasks_; }
+
+  // True in a child of fork(): the scheduler's queued work and workers are
+  // the parent's. Drains return at once then; callers refuse new work.
+  bool forked() const { return ForkedSince(generation_); }
   WriteCounters& counters() { return counters_; }
   const WriteCounters& counters() const { return counters_; }
   const WriteBudget& budget() const { return *budget_; }
@@ -131,6 +136,7 @@ class WriteScheduler final {
   std::shared_ptr<OpenInode> Find(const wq::HashKey& key)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<WriteBudget> budget_;
   WriteCounters counters_;
   const std::shared_ptr<FsTasks> tasks_;

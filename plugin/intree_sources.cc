@@ -2,12 +2,13 @@
 // see plugin/uringfs.mk). RocksDB compiles only files inside its own
 // plugin/uringfs/ folder, so this one file pulls in uringfs's library sources
 // from the checkout; the include path comes from uringfs.mk / CMakeLists.txt.
-// This is the one list of the library's sources: every .cc file of env/,
-// env/uring/ and env/wq/, and plugin/registration.cc
+// This is the one list of the library's sources: every .cc file of base/,
+// env/, env/uring/ and env/wq/, and plugin/registration.cc
 // (//plugin:intree_sources_test checks that it names exactly those files).
 // load_time_registration.cc is left out on purpose: in-tree, RocksDB calls
 // uringfs_register() itself.
 
+#include "base/fork_generation.cc"
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
 #include "env/fs_stats.cc"
@@ -22,16 +23,13 @@
 #include "env/read_request.cc"
 #include "env/sequential_file.cc"
 #include "env/stats_logger.cc"
-#include "env/uring_file_system.cc"
-#include "env/writable_file.cc"
-#include "env/write_budget.cc"
-#include "env/write_scheduler.cc"
 #include "env/uring/async_reader.cc"
 #include "env/uring/batch_reader.cc"
 #include "env/uring/features.cc"
 #include "env/uring/read_engine.cc"
 #include "env/uring/read_op.cc"
 #include "env/uring/ring_pool.cc"
+#include "env/uring_file_system.cc"
 #include "env/wq/completion_queue.cc"
 #include "env/wq/creds.cc"
 #include "env/wq/pending_list.cc"
@@ -39,4 +37,7 @@
 #include "env/wq/task.cc"
 #include "env/wq/thread_factory.cc"
 #include "env/wq/worker.cc"
+#include "env/writable_file.cc"
+#include "env/write_budget.cc"
+#include "env/write_scheduler.cc"
 #include "plugin/registration.cc"

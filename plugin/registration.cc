@@ -49,7 +49,7 @@ extern "C" int uringfs_register(ROCKSDB_NAMESPACE::ObjectLibrary& library,
   // such as "uringfs:/") with a clear error rather than RocksDB's null object.
   library.AddFactory<ROCKSDB_NAMESPACE::FileSystem>(
       Entry("uringfs", true).AddSeparator(":", false), uringfs::CreateFromUri);
-  library.AddFactory<ROCKSDB_NAMESPACE::FileSystem>(
-      uringfs::kClassId, uringfs::CreateFromClassId);
+  library.AddFactory<ROCKSDB_NAMESPACE::FileSystem>(uringfs::kClassId,
+                                                    uringfs::CreateFromClassId);
   return 2;
 }

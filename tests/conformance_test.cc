@@ -47,7 +47,9 @@
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/status.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/aligned_buffer.h"
+#include "tests/testing/disk_file.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -67,6 +69,9 @@ using rocksdb::FSWritableFile;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
+using ::uringfs::testing::AlignedBuffer;
+using ::uringfs::testing::ExistsOnDisk;
+using ::uringfs::testing::ReadFileOnDisk;
 
 // ---------------------------------------------------------------------------
 // File systems under test.
@@ -94,8 +99,8 @@ rocksdb::Status MakeFileSystem(const std::string& which,
                                         fs);
   }
   if (which == "UringfsNoIoUring") {
-    return FileSystem::CreateFromString(
-        rocksdb::ConfigOptions(), "uringfs://?use_io_uring=false", fs);
+    return FileSystem::CreateFromString(rocksdb::ConfigOptions(),
+                                        "uringfs://?use_io_uring=false", fs);
   }
   if (which == "UringfsFromApi") {
     return NewUringFileSystem(SmallApiOptions(), fs);
@@ -115,18 +120,6 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return s;
 }
 
-// The bytes on disk, read without RocksDB.
-std::string ReadRaw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
-
-bool RawExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 // Writes `data` without RocksDB.
 void WriteRaw(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -136,28 +129,29 @@ void WriteRaw(const std::string& path, const std::string& data) {
 }
 
 // A readable description of where two byte strings first differ.
-testing::AssertionResult SameBytes(const std::string& got,
-                                   const std::string& want) {
-  if (got == want) return testing::AssertionSuccess();
+::testing::AssertionResult SameBytes(const std::string& got,
+                                     const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
   size_t i = 0;
   while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return testing::AssertionFailure()
+  return ::testing::AssertionFailure()
          << "contents differ: got " << got.size() << " bytes, want "
          << want.size() << " bytes, first difference at byte " << i;
 }
 
-testing::AssertionResult SameBytes(const Slice& got, const std::string& want) {
+::testing::AssertionResult SameBytes(const Slice& got,
+                                     const std::string& want) {
   return SameBytes(got.ToString(), want);
 }
 
 // The file system under test answered like the default one: same code and
 // same subcode (OK counts as a code).
-testing::AssertionResult SameOutcome(const IOStatus& got,
-                                     const IOStatus& want) {
+::testing::AssertionResult SameOutcome(const IOStatus& got,
+                                       const IOStatus& want) {
   if (got.code() == want.code() && got.subcode() == want.subcode()) {
-    return testing::AssertionSuccess();
+    return ::testing::AssertionSuccess();
   }
-  return testing::AssertionFailure()
+  return ::testing::AssertionFailure()
          << "got \"" << got.ToString() << "\" (code "
          << static_cast<int>(got.code()) << ", subcode "
          << static_cast<int>(got.subcode())
@@ -179,7 +173,8 @@ std::string Sanitize(std::string s) {
 
 std::string TestRoot() {
   const char* env = getenv("TEST_TMPDIR");
-  std::string root = env != nullptr && *env != '\0' ? env : testing::TempDir();
+  std::string root =
+      env != nullptr && *env != '\0' ? env : ::testing::TempDir();
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   return root;
 }
@@ -188,7 +183,7 @@ std::string TestRoot() {
 // Fixture.
 // ---------------------------------------------------------------------------
 
-class ConformanceTest : public testing::TestWithParam<std::string> {
+class ConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_OK(MakeFileSystem(GetParam(), &fs_));
@@ -197,8 +192,8 @@ class ConformanceTest : public testing::TestWithParam<std::string> {
     ASSERT_NE(ref_, nullptr);
 
     static std::atomic<int> counter{0};
-    const testing::TestInfo* info =
-        testing::UnitTest::GetInstance()->current_test_info();
+    const ::testing::TestInfo* info =
+        ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = TestRoot() + "/conformance_" + Sanitize(info->name()) + "_" +
            std::to_string(getpid()) + "_" + std::to_string(counter++);
     std::error_code ec;
@@ -260,7 +255,8 @@ class ConformanceTest : public testing::TestWithParam<std::string> {
           << "FileSystem::Default() answered " << want.ToString();
       EXPECT_TRUE(IsSomeNotFound(got)) << got.ToString();
       EXPECT_TRUE(SameOutcome(got, want));
-      EXPECT_FALSE(RawExists(missing)) << "a failed call created " << missing;
+      EXPECT_FALSE(ExistsOnDisk(missing))
+          << "a failed call created " << missing;
     }
   }
 
@@ -295,7 +291,8 @@ TEST_P(ConformanceTest, FileSystemUnderTestIsTheRequestedImplementation) {
 // Sequential reads.
 // ---------------------------------------------------------------------------
 
-TEST_P(ConformanceTest, SequentialReadReturnsExactBytesAndShortResultOnlyAtEof) {
+TEST_P(ConformanceTest,
+       SequentialReadReturnsExactBytesAndShortResultOnlyAtEof) {
   const std::string data = RandomBytes(300 * 1024 + 17, 1);
   WriteRaw(Path("f"), data);
   std::unique_ptr<FSSequentialFile> file;
@@ -397,7 +394,8 @@ TEST_P(ConformanceTest, SkipPastEofIsOkAndLaterReadsAreEmpty) {
 TEST_P(ConformanceTest, RandomReadsAtRandomOffsetsMatchWrittenBytes) {
   const std::string data = RandomBytes(1024 * 1024 + 333, 7);
   ASSERT_OK(WriteWith(fs_.get(), Path("f"), data));
-  ASSERT_TRUE(SameBytes(ReadRaw(Path("f")), data)) << "written bytes on disk";
+  ASSERT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data))
+      << "written bytes on disk";
 
   std::unique_ptr<FSRandomAccessFile> file;
   ASSERT_OK(fs_->NewRandomAccessFile(Path("f"), fo_, &file, nullptr));
@@ -444,8 +442,7 @@ TEST_P(ConformanceTest, ReadAtOrAfterEndOfFileReturnsOkAndEmpty) {
   ASSERT_OK(fs_->NewRandomAccessFile(Path("f"), fo_, &file, nullptr));
   std::string scratch(4096, '\0');
   for (uint64_t offset : {uint64_t{data.size()}, uint64_t{data.size() + 1},
-                          uint64_t{data.size() + 12345},
-                          uint64_t{1} << 40}) {
+                          uint64_t{data.size() + 12345}, uint64_t{1} << 40}) {
     Slice r("sentinel");
     EXPECT_OK(file->Read(offset, 4096, io_, &r, &scratch[0], nullptr))
         << "offset " << offset;
@@ -476,7 +473,8 @@ TEST_P(ConformanceTest, MultiReadFillsEveryRequestWithItsOwnBytes) {
   ranges.push_back({pos, static_cast<size_t>(data.size() - pos + 5000)});
   ranges.push_back({data.size(), 100});
   for (int i = 1; i <= 8; ++i) {
-    ranges.push_back({data.size() + 10000 * i + rng() % 1000, 1 + rng() % 4000});
+    ranges.push_back(
+        {data.size() + 10000 * i + rng() % 1000, 1 + rng() % 4000});
   }
   std::shuffle(ranges.begin(), ranges.end(), rng);
   ASSERT_GT(ranges.size(), 200u);  // more than a ring's worth of requests
@@ -497,8 +495,9 @@ TEST_P(ConformanceTest, MultiReadFillsEveryRequestWithItsOwnBytes) {
     EXPECT_EQ(reqs[i].offset, rg.offset);
     EXPECT_EQ(reqs[i].len, rg.len);
     EXPECT_OK(reqs[i].status);
-    std::string want =
-        rg.offset >= data.size() ? std::string() : data.substr(rg.offset, rg.len);
+    std::string want = rg.offset >= data.size()
+                           ? std::string()
+                           : data.substr(rg.offset, rg.len);
     EXPECT_TRUE(SameBytes(reqs[i].result, want));
   }
 }
@@ -630,7 +629,7 @@ TEST_P(ConformanceTest, ManySmallAppendsArePersistedInOrder) {
   }
   ASSERT_OK(file->Close(io_, nullptr));
   file.reset();
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data));
   std::string via_fs;
   ASSERT_OK(ReadAllSequential(Path("f"), &via_fs));
   EXPECT_TRUE(SameBytes(via_fs, data));
@@ -640,7 +639,7 @@ TEST_P(ConformanceTest, NewWritableFileReplacesExistingContents) {
   WriteRaw(Path("f"), RandomBytes(100000, 19));
   const std::string data = RandomBytes(1000, 20);
   ASSERT_OK(WriteWith(fs_.get(), Path("f"), data));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data));
 }
 
 TEST_P(ConformanceTest, EmptyWritableFileExistsWithSizeZeroAfterClose) {
@@ -669,7 +668,7 @@ TEST_P(ConformanceTest, GetFileSizeOfOpenWritableFileIsLogicalSizeAfterFlush) {
   uint64_t size = 0;
   ASSERT_OK(fs_->GetFileSize(Path("f"), io_, &size, nullptr));
   EXPECT_EQ(size, a.size() + b.size());
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), a + b));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), a + b));
 }
 
 TEST_P(ConformanceTest, FlushedDataIsVisibleToNewReadersWhileWriterIsOpen) {
@@ -706,13 +705,13 @@ TEST_P(ConformanceTest, SyncFsyncAndCloseEachMakeAllPriorAppendsVisible) {
   ASSERT_OK(fs_->NewWritableFile(Path("f"), fo_, &file, nullptr));
   ASSERT_OK(file->Append(a, io_, nullptr));
   ASSERT_OK(file->Sync(io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), a)) << "after Sync";
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), a)) << "after Sync";
   ASSERT_OK(file->Append(b, io_, nullptr));
   ASSERT_OK(file->Fsync(io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), a + b)) << "after Fsync";
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), a + b)) << "after Fsync";
   ASSERT_OK(file->Append(c, io_, nullptr));
   ASSERT_OK(file->Close(io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), a + b + c)) << "after Close";
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), a + b + c)) << "after Close";
   file.reset();
   uint64_t size = 0;
   ASSERT_OK(fs_->GetFileSize(Path("f"), io_, &size, nullptr));
@@ -729,7 +728,7 @@ TEST_P(ConformanceTest, DestroyingAnUnclosedWritableFileKeepsAppendedData) {
     ASSERT_OK(file->Append(data, io_, nullptr));
     ASSERT_OK(file->Flush(io_, nullptr));
   }
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data));
 }
 
 TEST_P(ConformanceTest, WritableFileTruncateShrinksTheFile) {
@@ -742,7 +741,7 @@ TEST_P(ConformanceTest, WritableFileTruncateShrinksTheFile) {
   EXPECT_EQ(file->GetFileSize(io_, nullptr), 4000u);
   ASSERT_OK(file->Close(io_, nullptr));
   file.reset();
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data.substr(0, 4000)));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data.substr(0, 4000)));
 }
 
 TEST_P(ConformanceTest, FileSystemTruncateAnswersLikeDefault) {
@@ -754,9 +753,10 @@ TEST_P(ConformanceTest, FileSystemTruncateAnswersLikeDefault) {
   EXPECT_TRUE(got.ok() || got.IsNotSupported()) << got.ToString();
   EXPECT_TRUE(SameOutcome(got, want));
   // Whatever the answer, the file then looks like the default left it.
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), ReadRaw(Path("ref"))));
+  EXPECT_TRUE(
+      SameBytes(ReadFileOnDisk(Path("f")), ReadFileOnDisk(Path("ref"))));
   if (want.ok()) {
-    EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data.substr(0, 2500)));
+    EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data.substr(0, 2500)));
   }
 }
 
@@ -772,7 +772,7 @@ TEST_P(ConformanceTest, ReopenWritableFileAppendsAfterExistingContent) {
   const uint64_t logical = file->GetFileSize(io_, nullptr);
   ASSERT_OK(file->Close(io_, nullptr));
   file.reset();
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), old_data + more));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), old_data + more));
 
   // The writer's logical size after reopening is whatever POSIX reports.
   WriteRaw(Path("ref"), old_data);
@@ -781,7 +781,8 @@ TEST_P(ConformanceTest, ReopenWritableFileAppendsAfterExistingContent) {
   ASSERT_OK(ref_file->Append(more, io_, nullptr));
   ASSERT_OK(ref_file->Flush(io_, nullptr));
   EXPECT_EQ(logical, ref_file->GetFileSize(io_, nullptr))
-      << "GetFileSize() of a reopened writer differs from FileSystem::Default()";
+      << "GetFileSize() of a reopened writer differs from "
+         "FileSystem::Default()";
   ASSERT_OK(ref_file->Close(io_, nullptr));
 }
 
@@ -799,7 +800,7 @@ TEST_P(ConformanceTest, ReopenWritableFileCreatesAMissingFile) {
   const std::string data = RandomBytes(999, 33);
   ASSERT_OK(file->Append(data, io_, nullptr));
   ASSERT_OK(file->Close(io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), data));
 }
 
 TEST_P(ConformanceTest, ReuseWritableFileRenamesAndOverwritesFromTheStart) {
@@ -816,9 +817,9 @@ TEST_P(ConformanceTest, ReuseWritableFileRenamesAndOverwritesFromTheStart) {
   EXPECT_EQ(file->GetFileSize(io_, nullptr), fresh.size());
   ASSERT_OK(file->Close(io_, nullptr));
   file.reset();
-  EXPECT_FALSE(RawExists(Path("old.log")));
+  EXPECT_FALSE(ExistsOnDisk(Path("old.log")));
   // POSIX reuse overwrites in place: the old tail stays behind the new data.
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("new.log")),
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("new.log")),
                         fresh + old_data.substr(fresh.size())));
 }
 
@@ -831,7 +832,7 @@ TEST_P(ConformanceTest, ReuseWritableFileOfMissingFileAnswersLikeDefault) {
   EXPECT_FALSE(got.ok()) << "reused a file that does not exist";
   EXPECT_EQ(file == nullptr, !got.ok());
   EXPECT_TRUE(SameOutcome(got, want));
-  EXPECT_EQ(RawExists(Path("new")), RawExists(Path("ref_new")));
+  EXPECT_EQ(ExistsOnDisk(Path("new")), ExistsOnDisk(Path("ref_new")));
   if (ref_file) {
     EXPECT_OK(ref_file->Close(io_, nullptr));
   }
@@ -843,7 +844,8 @@ TEST_P(ConformanceTest, ReuseWritableFileOfMissingFileAnswersLikeDefault) {
 TEST_P(ConformanceTest, ConcurrentWritersToSeparateFilesKeepTheirOwnBytes) {
   constexpr int kFiles = 6;
   std::vector<std::string> data;
-  for (int i = 0; i < kFiles; ++i) data.push_back(RandomBytes(200000 + i, 40 + i));
+  for (int i = 0; i < kFiles; ++i)
+    data.push_back(RandomBytes(200000 + i, 40 + i));
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kFiles; ++i) {
@@ -872,7 +874,8 @@ TEST_P(ConformanceTest, ConcurrentWritersToSeparateFilesKeepTheirOwnBytes) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   for (int i = 0; i < kFiles; ++i) {
-    EXPECT_TRUE(SameBytes(ReadRaw(Path("f" + std::to_string(i))), data[i]))
+    EXPECT_TRUE(
+        SameBytes(ReadFileOnDisk(Path("f" + std::to_string(i))), data[i]))
         << "file " << i;
   }
 }
@@ -905,16 +908,16 @@ TEST_P(ConformanceTest, RandomRWFileReadsBackItsOwnWritesAtAnyOffset) {
     Slice r;
     ASSERT_OK(file->Read(roff, n, io_, &r, &scratch[0], nullptr));
     std::string want = roff >= model.size() ? "" : model.substr(roff, n);
-    ASSERT_TRUE(SameBytes(r, want)) << "read " << roff << "+" << n
-                                    << " after write " << i;
+    ASSERT_TRUE(SameBytes(r, want))
+        << "read " << roff << "+" << n << " after write " << i;
   }
   ASSERT_OK(file->Flush(io_, nullptr));
   ASSERT_OK(file->Sync(io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), model)) << "after Sync";
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), model)) << "after Sync";
   ASSERT_OK(file->Fsync(io_, nullptr));
   ASSERT_OK(file->Close(io_, nullptr));
   file.reset();
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("f")), model)) << "after Close";
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("f")), model)) << "after Close";
 }
 
 TEST_P(ConformanceTest, RandomRWFileOfMissingFileAnswersLikeDefault) {
@@ -923,7 +926,7 @@ TEST_P(ConformanceTest, RandomRWFileOfMissingFileAnswersLikeDefault) {
   IOStatus got = fs_->NewRandomRWFile(Path("f"), fo_, &file, nullptr);
   EXPECT_EQ(file == nullptr, !got.ok());
   EXPECT_TRUE(SameOutcome(got, want));
-  EXPECT_EQ(RawExists(Path("f")), RawExists(Path("ref")));
+  EXPECT_EQ(ExistsOnDisk(Path("f")), ExistsOnDisk(Path("ref")));
   if (ref_file) {
     EXPECT_OK(ref_file->Close(io_, nullptr));
   }
@@ -942,7 +945,7 @@ TEST_P(ConformanceTest, RenameFileMovesContentsToTheNewName) {
   ASSERT_OK(fs_->RenameFile(Path("a"), Path("b"), io_, nullptr));
   EXPECT_TRUE(fs_->FileExists(Path("a"), io_, nullptr).IsNotFound());
   EXPECT_OK(fs_->FileExists(Path("b"), io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("b")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("b")), data));
 }
 
 TEST_P(ConformanceTest, RenameFileReplacesAnExistingTarget) {
@@ -950,8 +953,8 @@ TEST_P(ConformanceTest, RenameFileReplacesAnExistingTarget) {
   WriteRaw(Path("src"), data);
   WriteRaw(Path("dst"), RandomBytes(99999, 62));
   ASSERT_OK(fs_->RenameFile(Path("src"), Path("dst"), io_, nullptr));
-  EXPECT_FALSE(RawExists(Path("src")));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("dst")), data));
+  EXPECT_FALSE(ExistsOnDisk(Path("src")));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("dst")), data));
   uint64_t size = 0;
   ASSERT_OK(fs_->GetFileSize(Path("dst"), io_, &size, nullptr));
   EXPECT_EQ(size, data.size());
@@ -960,13 +963,15 @@ TEST_P(ConformanceTest, RenameFileReplacesAnExistingTarget) {
 TEST_P(ConformanceTest, LinkFileMakesASecondNameForTheSameFile) {
   const std::string data = RandomBytes(2222, 63);
   WriteRaw(Path("a"), data);
-  IOStatus want_link = ref_->LinkFile(Path("a"), Path("ref_link"), io_, nullptr);
+  IOStatus want_link =
+      ref_->LinkFile(Path("a"), Path("ref_link"), io_, nullptr);
   IOStatus got_link = fs_->LinkFile(Path("a"), Path("b"), io_, nullptr);
   ASSERT_TRUE(SameOutcome(got_link, want_link));
-  if (!want_link.ok()) GTEST_SKIP() << "no hard links here: " << want_link.ToString();
+  if (!want_link.ok())
+    GTEST_SKIP() << "no hard links here: " << want_link.ToString();
   ASSERT_OK(ref_->DeleteFile(Path("ref_link"), io_, nullptr));
 
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("b")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("b")), data));
   uint64_t links = 0;
   ASSERT_OK(fs_->NumFileLinks(Path("a"), io_, &links, nullptr));
   EXPECT_EQ(links, 2u);
@@ -975,7 +980,7 @@ TEST_P(ConformanceTest, LinkFileMakesASecondNameForTheSameFile) {
   EXPECT_TRUE(same);
 
   ASSERT_OK(fs_->DeleteFile(Path("a"), io_, nullptr));
-  EXPECT_TRUE(SameBytes(ReadRaw(Path("b")), data));
+  EXPECT_TRUE(SameBytes(ReadFileOnDisk(Path("b")), data));
   ASSERT_OK(fs_->NumFileLinks(Path("b"), io_, &links, nullptr));
   EXPECT_EQ(links, 1u);
 }
@@ -989,7 +994,7 @@ TEST_P(ConformanceTest, LinkFileOntoAnExistingNameAnswersLikeDefault) {
   EXPECT_FALSE(got.ok()) << "link(2) never replaces an existing name";
   EXPECT_TRUE(SameOutcome(got, want));
   if (!want.ok()) {
-    EXPECT_EQ(ReadRaw(Path("b")), "bbb");
+    EXPECT_EQ(ReadFileOnDisk(Path("b")), "bbb");
   }
 }
 
@@ -1015,7 +1020,7 @@ TEST_P(ConformanceTest, DeleteFileRemovesTheName) {
   WriteRaw(Path("a"), "data");
   WriteRaw(Path("keep"), "data");
   ASSERT_OK(fs_->DeleteFile(Path("a"), io_, nullptr));
-  EXPECT_FALSE(RawExists(Path("a")));
+  EXPECT_FALSE(ExistsOnDisk(Path("a")));
   EXPECT_TRUE(fs_->FileExists(Path("a"), io_, nullptr).IsNotFound());
   std::vector<std::string> children;
   ASSERT_OK(fs_->GetChildren(dir_, io_, &children, nullptr));
@@ -1061,8 +1066,8 @@ TEST_P(ConformanceTest, IsDirectoryDistinguishesDirectoriesFromFiles) {
 }
 
 TEST_P(ConformanceTest, GetAbsolutePathMatchesDefault) {
-  for (const std::string& p : {std::string("relative/name"), Path("x"),
-                               std::string("/")}) {
+  for (const std::string& p :
+       {std::string("relative/name"), Path("x"), std::string("/")}) {
     std::string want, got;
     IOStatus ws = ref_->GetAbsolutePath(p, io_, &want, nullptr);
     IOStatus gs = fs_->GetAbsolutePath(p, io_, &got, nullptr);
@@ -1103,7 +1108,8 @@ TEST_P(ConformanceTest, CreateDirIfMissingIsOkWhetherOrNotTheDirectoryExists) {
   EXPECT_TRUE(std::filesystem::is_directory(Path("d")));
   WriteRaw(Path("d/file"), "x");
   ASSERT_OK(fs_->CreateDirIfMissing(Path("d"), io_, nullptr));
-  EXPECT_TRUE(RawExists(Path("d/file"))) << "existing directory was replaced";
+  EXPECT_TRUE(ExistsOnDisk(Path("d/file")))
+      << "existing directory was replaced";
 }
 
 TEST_P(ConformanceTest, CreateDirIfMissingOverAFileAnswersLikeDefault) {
@@ -1113,7 +1119,7 @@ TEST_P(ConformanceTest, CreateDirIfMissingOverAFileAnswersLikeDefault) {
   IOStatus got = fs_->CreateDirIfMissing(Path("f"), io_, nullptr);
   EXPECT_FALSE(got.ok()) << "a regular file is not a directory";
   EXPECT_TRUE(SameOutcome(got, want));
-  EXPECT_EQ(ReadRaw(Path("f")), "x");
+  EXPECT_EQ(ReadFileOnDisk(Path("f")), "x");
 }
 
 TEST_P(ConformanceTest, GetChildrenListsExactlyTheEntries) {
@@ -1171,13 +1177,13 @@ TEST_P(ConformanceTest, DeleteDirOfANonEmptyDirectoryFailsLikeDefault) {
   EXPECT_FALSE(want.ok());
   EXPECT_FALSE(got.ok());
   EXPECT_TRUE(SameOutcome(got, want));
-  EXPECT_EQ(ReadRaw(Path("d/f")), "x");
+  EXPECT_EQ(ReadFileOnDisk(Path("d/f")), "x");
 }
 
 TEST_P(ConformanceTest, DeleteDirRemovesAnEmptyDirectory) {
   ASSERT_TRUE(std::filesystem::create_directory(Path("d")));
   ASSERT_OK(fs_->DeleteDir(Path("d"), io_, nullptr));
-  EXPECT_FALSE(RawExists(Path("d")));
+  EXPECT_FALSE(ExistsOnDisk(Path("d")));
   EXPECT_TRUE(fs_->FileExists(Path("d"), io_, nullptr).IsNotFound());
 }
 
@@ -1207,7 +1213,7 @@ TEST_P(ConformanceTest, LockFileIsExclusiveUntilUnlocked) {
   FileLock* lock = nullptr;
   ASSERT_OK(fs_->LockFile(Path("LOCK"), io_, &lock, nullptr));
   ASSERT_NE(lock, nullptr);
-  EXPECT_EQ(RawExists(Path("LOCK")), RawExists(Path("REF_LOCK")))
+  EXPECT_EQ(ExistsOnDisk(Path("LOCK")), ExistsOnDisk(Path("REF_LOCK")))
       << "LockFile created (or not) the lock file unlike the default";
   FileLock* second = nullptr;
   IOStatus busy = fs_->LockFile(Path("LOCK"), io_, &second, nullptr);
@@ -1284,7 +1290,7 @@ TEST_P(ConformanceTest, RenameFileOfMissingSourceIsNotFound) {
   ExpectMissingPathLikeDefault([&](FileSystem* fs, const std::string& p) {
     return fs->RenameFile(p, Path("rename_target"), io_, nullptr);
   });
-  EXPECT_FALSE(RawExists(Path("rename_target")));
+  EXPECT_FALSE(ExistsOnDisk(Path("rename_target")));
 }
 
 TEST_P(ConformanceTest, GetChildrenOfMissingDirectoryIsNotFound) {
@@ -1372,9 +1378,12 @@ TEST_P(ConformanceTest, PathsThroughARegularFileAnswerLikeDefault) {
          uint64_t n;
          return fs->GetFileSize(p, io_, &n, nullptr);
        }},
-      {"FileExists", [&](FileSystem* fs) { return fs->FileExists(p, io_, nullptr); }},
-      {"DeleteFile", [&](FileSystem* fs) { return fs->DeleteFile(p, io_, nullptr); }},
-      {"CreateDir", [&](FileSystem* fs) { return fs->CreateDir(p, io_, nullptr); }},
+      {"FileExists",
+       [&](FileSystem* fs) { return fs->FileExists(p, io_, nullptr); }},
+      {"DeleteFile",
+       [&](FileSystem* fs) { return fs->DeleteFile(p, io_, nullptr); }},
+      {"CreateDir",
+       [&](FileSystem* fs) { return fs->CreateDir(p, io_, nullptr); }},
       {"GetChildren",
        [&](FileSystem* fs) {
          std::vector<std::string> c;
@@ -1393,42 +1402,24 @@ TEST_P(ConformanceTest, PathsThroughARegularFileAnswerLikeDefault) {
 // Direct I/O.
 // ---------------------------------------------------------------------------
 
-class AlignedBuffer {
- public:
-  AlignedBuffer(size_t alignment, size_t size) : size_(size) {
-    void* p = nullptr;
-    if (posix_memalign(&p, alignment, size) == 0) ptr_ = static_cast<char*>(p);
-    if (ptr_ != nullptr) memset(ptr_, 0x33, size_);
-  }
-  ~AlignedBuffer() { free(ptr_); }
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  char* get() const { return ptr_; }
-  size_t size() const { return size_; }
-
- private:
-  char* ptr_ = nullptr;
-  size_t size_;
-};
-
 // Skips the test unless O_DIRECT works on `path` and the default file system
 // opens it for direct reads.
-#define SKIP_UNLESS_DIRECT_IO(path)                                         \
-  do {                                                                      \
-    int fd_ = ::open((path).c_str(), O_RDONLY | O_DIRECT);                  \
-    if (fd_ < 0) {                                                          \
-      GTEST_SKIP() << "O_DIRECT unsupported in " << dir_ << ": "            \
-                   << strerror(errno);                                      \
-    }                                                                       \
-    ::close(fd_);                                                           \
-    FileOptions dfo_;                                                       \
-    dfo_.use_direct_reads = true;                                           \
-    std::unique_ptr<FSRandomAccessFile> probe_;                             \
+#define SKIP_UNLESS_DIRECT_IO(path)                                           \
+  do {                                                                        \
+    int fd_ = ::open((path).c_str(), O_RDONLY | O_DIRECT);                    \
+    if (fd_ < 0) {                                                            \
+      GTEST_SKIP() << "O_DIRECT unsupported in " << dir_ << ": "              \
+                   << strerror(errno);                                        \
+    }                                                                         \
+    ::close(fd_);                                                             \
+    FileOptions dfo_;                                                         \
+    dfo_.use_direct_reads = true;                                             \
+    std::unique_ptr<FSRandomAccessFile> probe_;                               \
     IOStatus ps_ = ref_->NewRandomAccessFile((path), dfo_, &probe_, nullptr); \
-    if (!ps_.ok()) {                                                        \
-      GTEST_SKIP() << "FileSystem::Default() cannot open for direct reads: " \
-                   << ps_.ToString();                                       \
-    }                                                                       \
+    if (!ps_.ok()) {                                                          \
+      GTEST_SKIP() << "FileSystem::Default() cannot open for direct reads: "  \
+                   << ps_.ToString();                                         \
+    }                                                                         \
   } while (0)
 
 TEST_P(ConformanceTest, DirectRandomReadsAgreeWithDefaultAndReturnExactBytes) {
@@ -1569,10 +1560,13 @@ TEST_P(ConformanceTest, BufferedOpenReportsNoDirectIoLikeDefault) {
   EXPECT_OK(w->Close(io_, nullptr));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFileSystems, ConformanceTest,
-    testing::Values("Default", "Uringfs", "UringfsNoIoUring", "UringfsFromApi"),
-    [](const testing::TestParamInfo<std::string>& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(AllFileSystems, ConformanceTest,
+                         ::testing::Values("Default", "Uringfs",
+                                           "UringfsNoIoUring",
+                                           "UringfsFromApi"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           return p.param;
+                         });
 
 // ---------------------------------------------------------------------------
 // Entry points (not parameterised).
@@ -1580,9 +1574,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ConformanceEntryPointsTest, UriAndCppApiBothYieldUringfs) {
   std::shared_ptr<FileSystem> from_uri, from_api;
-  ASSERT_OK(FileSystem::CreateFromString(rocksdb::ConfigOptions(),
-                                         "uringfs://?use_io_uring=false",
-                                         &from_uri));
+  ASSERT_OK(FileSystem::CreateFromString(
+      rocksdb::ConfigOptions(), "uringfs://?use_io_uring=false", &from_uri));
   ASSERT_NE(from_uri, nullptr);
   EXPECT_STREQ(from_uri->Name(), kClassId);
   const UringFsOptions* uri_opts = from_uri->GetOptions<UringFsOptions>();

@@ -17,7 +17,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/status_matchers.h"
 
 namespace uringfs {
 namespace {
@@ -168,8 +168,8 @@ TEST_P(DbIntegrationTest, DataSurvivesFlushCompactionAndReopen) {
 
   WriteAll(/*generation=*/2);  // Overwrite every key, then compact.
   ASSERT_OK(db_->Flush(rocksdb::FlushOptions()));
-  ASSERT_OK(db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr,
-                              nullptr));
+  ASSERT_OK(
+      db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr));
   ExpectEverything(2);
 
   ASSERT_OK(db_->Close());

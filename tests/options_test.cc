@@ -11,7 +11,7 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -107,9 +107,9 @@ TEST(OptionsTest, EveryNumericOptionIsAcceptedAtItsBoundsAndRejectedPastThem) {
     ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.max + 1),
                    {key, range, "out of range"});
     // The same bounds hold in a RocksDB options string.
-    ExpectRejected("id=UringFileSystem;" + key + "=" +
-                       std::to_string(spec.max + 1),
-                   {key, range});
+    ExpectRejected(
+        "id=UringFileSystem;" + key + "=" + std::to_string(spec.max + 1),
+        {key, range});
   }
 }
 
@@ -147,10 +147,12 @@ TEST(OptionsTest, WriteBehindAcceptsFileClassListsAndNone) {
 TEST(OptionsTest, WriteBehindRejectsUnknownRepeatedOrMixedClasses) {
   ExpectRejected("uringfs://?write_behind=wal", {"write_behind", "'wal'"});
   ExpectRejected("uringfs://?write_behind=", {"write_behind"});
-  ExpectRejected("uringfs://?write_behind=sst,sst", {"write_behind", "repeated"});
+  ExpectRejected("uringfs://?write_behind=sst,sst",
+                 {"write_behind", "repeated"});
   ExpectRejected("uringfs://?write_behind=sst,", {"write_behind"});
   ExpectRejected("uringfs://?write_behind=none,sst", {"write_behind", "none"});
-  ExpectRejected("uringfs://?write_behind=SST", {"write_behind", "sst and blob"});
+  ExpectRejected("uringfs://?write_behind=SST",
+                 {"write_behind", "sst and blob"});
   UringFsOptions o;
   o.write_behind = "log";
   std::shared_ptr<FileSystem> fs;
@@ -205,11 +207,11 @@ TEST(OptionsTest, UriAsIdInOptionsStringIsAccepted) {
 
 TEST(OptionsTest, OptionStringRoundTripsThroughConfigureFromString) {
   std::shared_ptr<FileSystem> fs;
-  ASSERT_OK(Create(
-      "uringfs://?queue_depth=33&write_workers=5&use_io_uring=false"
-      "&write_behind=blob&max_queued_bytes=1048576"
-      "&max_queued_bytes_per_file=65536",
-      &fs));
+  ASSERT_OK(
+      Create("uringfs://?queue_depth=33&write_workers=5&use_io_uring=false"
+             "&write_behind=blob&max_queued_bytes=1048576"
+             "&max_queued_bytes_per_file=65536",
+             &fs));
   ConfigOptions cfg;
   std::string text;
   ASSERT_OK(fs->GetOptionString(cfg, &text));
@@ -251,6 +253,20 @@ TEST(OptionsTest, ErrorMessagesDoNotRepeatTheStatusPrefix) {
   const std::string text = s.ToString();
   EXPECT_EQ(text.find("Invalid argument"), text.rfind("Invalid argument"))
       << text;
+}
+
+}  // namespace
+}  // namespace uringfs
+
+namespace uringfs {
+namespace {
+
+// uringfs does its own file I/O; a stacked target would see some calls and
+// not others, so it is refused rather than half honoured.
+TEST(OptionsTest, TargetFileSystemIsRefused) {
+  ExpectRejected("id=UringFileSystem;target={id=PosixFileSystem}",
+                 {"target", "not supported"});
+  ExpectRejected("id=UringFileSystem;target=PosixFileSystem", {"target"});
 }
 
 }  // namespace

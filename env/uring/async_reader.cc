@@ -31,6 +31,11 @@ bool IsFatalEnterError(int ret) {
 std::shared_ptr<AsyncReader> AsyncReader::Create(
     unsigned entries, bool can_cancel, std::shared_ptr<FaultInjector> faults,
     int* err) {
+  const int forced = faults != nullptr ? faults->SetupErrno() : 0;
+  if (forced != 0) {
+    *err = forced;
+    return nullptr;
+  }
   std::unique_ptr<Ring> ring;
   const int ret = Ring::Create(entries, /*flags=*/0, &ring);
   if (ret < 0) {
@@ -50,9 +55,8 @@ AsyncReader::AsyncReader(std::unique_ptr<Ring> ring, bool can_cancel,
 AsyncReader::~AsyncReader() {
   {
     absl::MutexLock l(&mu_);
-    WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return in_kernel_ == 0;
-    });
+    WaitUntil(
+        [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_kernel_ == 0; });
   }
   FreeReleased();
 }
@@ -156,9 +160,8 @@ void AsyncReader::Unlink(AsyncRead* read) {
 }
 
 bool AsyncReader::PrepCancel(AsyncRead* read) {
-  io_uring_sqe* sqe = can_cancel_ && !broken_
-                          ? ::io_uring_get_sqe(ring_->get())
-                          : nullptr;
+  io_uring_sqe* sqe =
+      can_cancel_ && !broken_ ? ::io_uring_get_sqe(ring_->get()) : nullptr;
   if (sqe == nullptr) return false;  // Then the completion is waited for.
   ::io_uring_prep_cancel(sqe, read, 0);
   ::io_uring_sqe_set_data(sqe, nullptr);

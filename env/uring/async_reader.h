@@ -92,12 +92,12 @@ struct AsyncRead {
   bool synchronous = false;
   // Guarded by the owning AsyncReader's mutex once submitted.
   State state = State::kInFlight;
-  bool cancel_requested = false;   // By CancelOwned: finish as ECANCELED.
+  bool cancel_requested = false;  // By CancelOwned: finish as ECANCELED.
   // The thread whose identity the kernel sees for this read: every further
   // submission or pread of it happens on that thread or on one that polls or
   // aborts it (the requester), never on a thread reaping for another.
   int submitter = 0;
-  bool deferred = false;  // Needs more reading, waits for a requester.
+  bool deferred = false;           // Needs more reading, waits for a requester.
   AsyncRead* prev_live = nullptr;  // The reader's list of reads in the
   AsyncRead* next_live = nullptr;  // kernel (intrusive: no allocation).
   bool live = false;
@@ -112,8 +112,8 @@ class AsyncReader final {
   // Sets up a ring of `entries` entries. Returns null and stores the errno
   // in `*err` if it cannot. `faults` may be null.
   static std::shared_ptr<AsyncReader> Create(
-      unsigned entries, bool can_cancel,
-      std::shared_ptr<FaultInjector> faults, int* err);
+      unsigned entries, bool can_cancel, std::shared_ptr<FaultInjector> faults,
+      int* err);
 
   AsyncReader(const AsyncReader&) = delete;
   AsyncReader& operator=(const AsyncReader&) = delete;
@@ -227,7 +227,7 @@ class AsyncReader final {
   const bool can_cancel_;             // IORING_OP_ASYNC_CANCEL exists.
   const std::shared_ptr<FaultInjector> faults_;  // May be null.
   mutable absl::Mutex mu_;
-  absl::CondVar reaped_;              // Signalled after each reaper round.
+  absl::CondVar reaped_;  // Signalled after each reaper round.
   bool reaping_ ABSL_GUARDED_BY(mu_) = false;
   unsigned in_kernel_ ABSL_GUARDED_BY(mu_) = 0;  // Reads, not cancels.
   // Reads in the kernel or deferred (not final yet).

@@ -62,9 +62,9 @@ class Batch {
   // Returns true if completions may be ready.
   bool Submit() {
     const unsigned before = Unsubmitted();
-    const int ret =
-        before > 0 ? ::io_uring_submit_and_wait(ring_->get(), before + in_kernel_)
-                   : WaitOne();
+    const int ret = before > 0 ? ::io_uring_submit_and_wait(ring_->get(),
+                                                            before + in_kernel_)
+                               : WaitOne();
     const unsigned accepted = before - Unsubmitted();
     in_kernel_ += accepted;
     outcome_.submitted += accepted;

@@ -31,10 +31,10 @@ namespace uring {
 
 struct BatchOutcome {
   enum class Ring {
-    kOk,       // Every op finished through the ring; reuse it.
-    kGaveUp,   // Submission kept failing with nothing in flight. Ops that
-               // are not finished must be completed by `PreadToEnd`; the
-               // ring may hold unsubmitted entries: discard it.
+    kOk,      // Every op finished through the ring; reuse it.
+    kGaveUp,  // Submission kept failing with nothing in flight. Ops that
+              // are not finished must be completed by `PreadToEnd`; the
+              // ring may hold unsubmitted entries: discard it.
   };
   Ring ring = Ring::kOk;
   uint64_t submitted = 0;    // SQEs handed to the kernel.

@@ -36,6 +36,16 @@ class FaultInjector {
   // after the ring was set up would.
   virtual int EnterErrno() { return 0; }
 
+  // FaultInjector::NowaitErrno()
+  //
+  // 0 lets a single buffered read of `fd` try `preadv2(RWF_NOWAIT)`; a positive
+  // errno makes that try fail with it instead (EOPNOTSUPP: a file system
+  // without RWF_NOWAIT; ENOSYS: a kernel without preadv2).
+  virtual int NowaitErrno(int fd) {
+    (void)fd;
+    return 0;
+  }
+
   // FaultInjector::OnResult()
   //
   // Called with the result of every read (`*res`: bytes, or -errno) of

@@ -24,11 +24,11 @@ namespace uringfs {
 namespace uring {
 
 struct Features {
-  bool requested = true;     // False when the user turned io_uring off.
-  int setup_errno = 0;       // Why setup failed; 0 if it worked.
-  uint32_t setup_flags = 0;  // IORING_SETUP_* that rings are created with.
-  uint32_t feature_bits = 0; // io_uring_params.features (IORING_FEAT_*).
-  bool op_read = false;      // IORING_OP_READ (5.6+).
+  bool requested = true;      // False when the user turned io_uring off.
+  int setup_errno = 0;        // Why setup failed; 0 if it worked.
+  uint32_t setup_flags = 0;   // IORING_SETUP_* that rings are created with.
+  uint32_t feature_bits = 0;  // io_uring_params.features (IORING_FEAT_*).
+  bool op_read = false;       // IORING_OP_READ (5.6+).
   bool op_async_cancel = false;
 
   // Whether uringfs reads through io_uring: requested, set up, IORING_OP_READ

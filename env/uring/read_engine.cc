@@ -12,7 +12,8 @@ namespace uring {
 
 ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
                        std::shared_ptr<FaultInjector> faults)
-    : faults_(std::move(faults)),
+    : generation_(ForkGeneration()),
+      faults_(std::move(faults)),
       queue_depth_(queue_depth),
       features_(ProbeFeatures(use_io_uring, queue_depth, faults_.get())),
       use_ring_(features_.usable()),
@@ -28,11 +29,23 @@ void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
 
 bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
   iovec iov{op->buf + op->done, op->next_len()};
-  const ssize_t r = ::preadv2(target.fd, &iov, 1,
-                              static_cast<off_t>(op->next_offset()), RWF_NOWAIT);
-  if (r < 0 && errno == EAGAIN) return false;  // Not (all) cached: use the ring.
-  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS ||
-                errno == EPERM)) {  // No RWF_NOWAIT here (or filtered).
+  const int forced = faults_ != nullptr ? faults_->NowaitErrno(target.fd) : 0;
+  const ssize_t r =
+      forced != 0
+          ? (errno = forced, -1)
+          : ::preadv2(target.fd, &iov, 1, static_cast<off_t>(op->next_offset()),
+                      RWF_NOWAIT);
+  if (r < 0 && errno == EAGAIN)
+    return false;  // Not (all) cached: use the ring.
+  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+    // This file's file system (NFS, FUSE, ...) does not take RWF_NOWAIT:
+    // stop trying for this file only.
+    target.nowait_ok->store(false, std::memory_order_relaxed);
+    return false;
+  }
+  if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
+    // The system call or the flag is unavailable (old kernel, a seccomp
+    // filter): the same for every file.
     nowait_reads_.store(false, std::memory_order_relaxed);
     return false;
   }
@@ -53,8 +66,9 @@ size_t CountFinished(const ReadOp* ops, size_t n) {
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   const size_t finished_before = CountFinished(ops, n);
   if (finished_before == n) return;  // Nothing for the kernel to do.
-  if (!use_ring_) return PreadAll(target, ops, n);
-  if (n == 1 && !target.direct &&
+  if (!use_ring_ || forked()) return PreadAll(target, ops, n);
+  if (n == 1 && target.nowait_ok != nullptr &&
+      target.nowait_ok->load(std::memory_order_relaxed) &&
       nowait_reads_.load(std::memory_order_relaxed) &&
       TryCached(target, &ops[0])) {
     return;
@@ -88,22 +102,32 @@ std::shared_ptr<AsyncReader> ReadEngine::existing_async_reader() const {
   return async_;
 }
 
-std::shared_ptr<AsyncReader> ReadEngine::async_reader() {
+AsyncReader* ReadEngine::Reader() {
+  if (forked()) return nullptr;  // Reads synchronously.
+  AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
+  if (reader != nullptr || !use_ring_) return reader;
+  return SetUpReader();
+}
+
+AsyncReader* ReadEngine::SetUpReader() {
   absl::MutexLock l(&mu_);
-  if (!async_tried_ && features_.usable()) {
-    async_tried_ = true;
-    int err = 0;
-    async_ = AsyncReader::Create(queue_depth_, features_.op_async_cancel, faults_,
-                                 &err);
-    if (async_ == nullptr) {
-      counters_.ring_failures.fetch_add(1, std::memory_order_relaxed);
-    }
+  if (async_ != nullptr) return async_.get();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < async_retry_at_) return nullptr;
+  int err = 0;
+  async_ = AsyncReader::Create(queue_depth_, features_.op_async_cancel, faults_,
+                               &err);
+  if (async_ == nullptr) {
+    counters_.ring_failures.fetch_add(1, std::memory_order_relaxed);
+    async_retry_at_ = now + std::chrono::seconds(1);
+    return nullptr;
   }
-  return async_;
+  async_raw_.store(async_.get(), std::memory_order_release);
+  return async_.get();
 }
 
 void ReadEngine::StartAsync(AsyncRead* read) {
-  if (std::shared_ptr<AsyncReader> reader = async_reader()) {
+  if (AsyncReader* reader = Reader()) {
     read->synchronous = false;
     return reader->Submit(read);
   }
@@ -144,9 +168,31 @@ size_t SplitSynchronous(AsyncRead* const* reads, size_t n,
 
 }  // namespace
 
-size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
-                             size_t min_done, std::vector<AsyncRead*>* due) {
-  std::shared_ptr<AsyncReader> reader = existing_async_reader();
+namespace {
+
+// In a child of fork(): a read the parent put on its ring will never
+// complete here; it is finished with ECHILD without touching the ring.
+void FinishParentsRead(AsyncRead* read) {
+  if (read->synchronous) return;
+  read->synchronous = true;
+  if (read->state == AsyncRead::State::kCompleted ||
+      read->state == AsyncRead::State::kReported ||
+      read->state == AsyncRead::State::kAborted) {
+    return;
+  }
+  read->op.error = ECHILD;
+  read->op.finished = true;
+  read->state = AsyncRead::State::kCompleted;
+}
+
+}  // namespace
+
+size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n, size_t min_done,
+                             std::vector<AsyncRead*>* due) {
+  if (forked()) {
+    for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
+  }
+  AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
   if (reader != nullptr && AllOnRing(reads, n)) {
     return reader->Poll(reads, n, min_done, due);
   }
@@ -155,11 +201,14 @@ size_t ReadEngine::PollAsync(AsyncRead* const* reads, size_t n,
   const size_t finished = SplitSynchronous(reads, n, due, &on_ring);
   if (on_ring.empty()) return finished;  // No ring read, so no reader.
   const size_t still_wanted = min_done > finished ? min_done - finished : 0;
-  return finished + reader->Poll(on_ring.data(), on_ring.size(),
-                                 still_wanted, due);
+  return finished +
+         reader->Poll(on_ring.data(), on_ring.size(), still_wanted, due);
 }
 
 void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
+  if (forked()) {
+    for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
+  }
   std::vector<AsyncRead*> on_ring;
   for (size_t i = 0; i < n; ++i) {
     AsyncRead* read = reads[i];
@@ -170,16 +219,18 @@ void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
     }
   }
   if (on_ring.empty()) return;
-  existing_async_reader()->Abort(on_ring.data(), on_ring.size());
+  async_raw_.load(std::memory_order_acquire)
+      ->Abort(on_ring.data(), on_ring.size());
 }
 
 bool ReadEngine::ReleaseAsync(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
-  if (read->synchronous) return false;
-  return existing_async_reader()->Release(read, free_fn);
+  if (read->synchronous || forked()) return false;
+  return async_raw_.load(std::memory_order_acquire)->Release(read, free_fn);
 }
 
 size_t ReadEngine::CancelAsync(uint64_t owner) {
-  std::shared_ptr<AsyncReader> reader = existing_async_reader();
+  if (forked()) return 0;
+  AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
   return reader == nullptr ? 0 : reader->CancelOwned(owner);
 }
 

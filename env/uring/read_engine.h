@@ -23,12 +23,17 @@
 // engine owns both ways, so an `AsyncRead` follows the state machine of
 // async_reader.h either way.
 //
+// In a child of fork(), an engine made before it reads with pread only and
+// never enters its rings (they are the parent's); asynchronous reads the
+// parent started finish there with ECHILD, untouched.
+//
 // Thread-safety: safe for concurrent use.
 
 #ifndef URINGFS_ENV_URING_READ_ENGINE_H_
 #define URINGFS_ENV_URING_READ_ENGINE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -37,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "base/counter.h"
+#include "base/fork_generation.h"
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/features.h"
@@ -49,14 +55,14 @@ namespace uring {
 // Statistics only: every counter is independent of every other and of the
 // data it counts, so relaxed increments and loads are enough.
 struct ReadCounters {
-  ShardedCounter ops_uring;                // Ops read through io_uring.
-  ShardedCounter ops_pread;                // Ops read by the pread fallback.
-  ShardedCounter ops_cached;               // Ops served by RWF_NOWAIT.
-  ShardedCounter submitted;                // SQEs of synchronous reads.
-  std::atomic<uint64_t> resubmitted{0};    // Re-reads: short, EAGAIN, EINTR.
-  std::atomic<uint64_t> ring_failures{0};  // Rings that could not be set up.
-  std::atomic<uint64_t> rings_abandoned{0};// Rings given up on or lost.
-  std::atomic<uint64_t> rescued{0};        // Ops the ring failed, pread read.
+  ShardedCounter ops_uring;                  // Ops read through io_uring.
+  ShardedCounter ops_pread;                  // Ops read by the pread fallback.
+  ShardedCounter ops_cached;                 // Ops served by RWF_NOWAIT.
+  ShardedCounter submitted;                  // SQEs of synchronous reads.
+  std::atomic<uint64_t> resubmitted{0};      // Re-reads: short, EAGAIN, EINTR.
+  std::atomic<uint64_t> ring_failures{0};    // Rings that could not be set up.
+  std::atomic<uint64_t> rings_abandoned{0};  // Rings given up on or lost.
+  std::atomic<uint64_t> rescued{0};          // Ops the ring failed, pread read.
 };
 
 class ReadEngine final {
@@ -84,9 +90,7 @@ class ReadEngine final {
   // True if asynchronous reads go through the async reader's ring (set up on
   // first use); false when io_uring is unusable or the ring cannot be set up,
   // and `StartAsync` reads synchronously.
-  bool AsyncOnRing() ABSL_LOCKS_EXCLUDED(mu_) {
-    return async_reader() != nullptr;
-  }
+  bool AsyncOnRing() ABSL_LOCKS_EXCLUDED(mu_) { return Reader() != nullptr; }
 
   // ReadEngine::StartAsync()
   //
@@ -133,26 +137,39 @@ class ReadEngine final {
 
  private:
   // The async reader, set up on first use; null when io_uring is unusable
-  // or its ring cannot be set up.
-  std::shared_ptr<AsyncReader> async_reader() ABSL_LOCKS_EXCLUDED(mu_);
+  // or its ring cannot be set up (tried again a second later: a failure may
+  // be passing, e.g. memlock). Lock-free once set up.
+  AsyncReader* Reader() ABSL_LOCKS_EXCLUDED(mu_);
+  AsyncReader* SetUpReader() ABSL_LOCKS_EXCLUDED(mu_);
 
   void PreadAll(const ReadTarget& target, ReadOp* ops, size_t n);
   // Tries to finish `op` from the page cache without blocking. True if `op`
-  // is finished.
+  // is finished. REQUIRES: `target.nowait_ok` is not null.
   bool TryCached(const ReadTarget& target, ReadOp* op);
 
+  // True in a child of fork(): the rings are shared with the parent, and
+  // their locks may be held by threads that do not exist here.
+  bool forked() const { return ForkedSince(generation_); }
+
+  const uint64_t generation_;                    // ForkGeneration() at birth.
   const std::shared_ptr<FaultInjector> faults_;  // Immutable; thread-safe.
   const unsigned queue_depth_;
-  const Features features_;                      // Immutable.
-  const bool use_ring_;                          // features_.usable().
-  RingPool pool_;                                // Thread-safe.
-  ReadCounters counters_;                        // Thread-safe.
-  // Cleared for good when the kernel refuses RWF_NOWAIT for reads. Relaxed:
-  // a stale `true` only costs one more refused attempt.
+  const Features features_;  // Immutable.
+  const bool use_ring_;      // features_.usable().
+  RingPool pool_;            // Thread-safe.
+  ReadCounters counters_;    // Thread-safe.
+  // Cleared for good when the system refuses preadv2's RWF_NOWAIT itself
+  // (ENOSYS, EPERM); a file system that refuses it clears the file's own
+  // flag (ReadTarget::nowait_ok). Relaxed: a stale `true` only costs one
+  // more refused attempt.
   std::atomic<bool> nowait_reads_{true};
   mutable absl::Mutex mu_;
-  bool async_tried_ ABSL_GUARDED_BY(mu_) = false;
-  std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);
+  // No new try to set up the async reader before this time.
+  std::chrono::steady_clock::time_point async_retry_at_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<AsyncReader> async_ ABSL_GUARDED_BY(mu_);  // Set once.
+  // `async_.get()` once set (never reset: the engine owns the reader for
+  // its whole life). release/acquire: a reader seen here is fully built.
+  std::atomic<AsyncReader*> async_raw_{nullptr};
 };
 
 }  // namespace uring

@@ -10,7 +10,8 @@ namespace uring {
 
 bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
                  ReadOp* op) {
-  if (faults != nullptr) faults->OnResult(op->next_offset(), op->next_len(), &res);
+  if (faults != nullptr)
+    faults->OnResult(op->next_offset(), op->next_len(), &res);
   if (res == -EAGAIN || res == -EINTR) {
     if (++op->retries <= kMaxRetries) return true;
     op->error = static_cast<int>(-res);

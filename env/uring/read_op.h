@@ -22,6 +22,7 @@
 #ifndef URINGFS_ENV_URING_READ_OP_H_
 #define URINGFS_ENV_URING_READ_OP_H_
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +35,13 @@ namespace uring {
 // Where reads go: an open file descriptor and how it was opened.
 struct ReadTarget {
   int fd = -1;
-  bool direct = false;    // Opened with O_DIRECT.
-  size_t alignment = 1;   // Direct-I/O alignment; 1 for buffered files.
+  bool direct = false;   // Opened with O_DIRECT.
+  size_t alignment = 1;  // Direct-I/O alignment; 1 for buffered files.
+  // Whether `preadv2(RWF_NOWAIT)` may be tried on this file (ReadEngine);
+  // cleared for the file alone when its file system refuses it. Null: never
+  // tried. Owned by whoever owns `fd`, and outlives every read of it.
+  // Relaxed: a stale `true` only costs one more refused attempt.
+  std::atomic<bool>* nowait_ok = nullptr;
 };
 
 struct ReadOp {
@@ -44,11 +50,11 @@ struct ReadOp {
   size_t len = 0;
   char* buf = nullptr;
   // Progress and outputs.
-  size_t done = 0;        // Bytes read into buf[0, done).
-  int error = 0;          // Positive errno when the read failed.
-  bool finished = false;  // No more reading to do (complete, EOF or error).
-  int retries = 0;        // EAGAIN/EINTR retries of the current range.
-  bool in_flight = false; // Owned by the kernel right now (io_uring path).
+  size_t done = 0;         // Bytes read into buf[0, done).
+  int error = 0;           // Positive errno when the read failed.
+  bool finished = false;   // No more reading to do (complete, EOF or error).
+  int retries = 0;         // EAGAIN/EINTR retries of the current range.
+  bool in_flight = false;  // Owned by the kernel right now (io_uring path).
 
   // The part still to read, capped at kMaxChunk.
   uint64_t next_offset() const { return offset + done; }

@@ -17,9 +17,9 @@
 // * `Drain()` runs completions in posting order until it finds the list empty,
 //   and clears the pending bit in the same critical section as that emptiness
 //   check, so a completion posted at the edge is either run by this drain or
-//   sets the bit again. Only one drain runs at a time; a concurrent call returns
-//   0 and leaves the work to the running drain. Completions run with no lock
-//   held and may post again.
+//   sets the bit again. Only one drain runs at a time; a concurrent call
+//   returns 0 and leaves the work to the running drain. Completions run with no
+//   lock held and may post again.
 // * Thread-safe. A posted completion must stay alive until it has run.
 #ifndef URINGFS_ENV_WQ_COMPLETION_QUEUE_H_
 #define URINGFS_ENV_WQ_COMPLETION_QUEUE_H_

@@ -5,7 +5,6 @@ namespace wq {
 namespace internal {
 
 void PendingList::Push(WorkItem* item, const HashKey& bucket) {
-  ++size_;
   if (item->hashed_) {
     item->bucket_ = bucket;
     auto it = hash_tail_.find(item->bucket_);
@@ -15,10 +14,13 @@ void PendingList::Push(WorkItem* item, const HashKey& bucket) {
       run_tail->next_ = item;
       if (tail_ == run_tail) tail_ = item;
       it->second = item;
+      ++size_;
       return;
     }
+    // The only allocation: first, so a failure leaves the list unchanged.
     hash_tail_.emplace(item->bucket_, item);
   }
+  ++size_;
   item->next_ = nullptr;
   if (tail_ != nullptr) {
     tail_->next_ = item;
@@ -72,7 +74,8 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
       auto it = hash_tail_.find(node->bucket_);
       if (it != hash_tail_.end() && it->second == node) {
         // The run's new tail is the previous item if it belongs to the run.
-        if (prev != nullptr && prev->hashed_ && prev->bucket_ == node->bucket_) {
+        if (prev != nullptr && prev->hashed_ &&
+            prev->bucket_ == node->bucket_) {
           it->second = prev;
         } else {
           hash_tail_.erase(it);
@@ -128,7 +131,8 @@ bool PendingList::CheckIntegrity() const {
     }
     prev = node;
   }
-  if (prev != nullptr && prev->hashed_ && hash_tail_.at(prev->bucket_) != prev) {
+  if (prev != nullptr && prev->hashed_ &&
+      hash_tail_.at(prev->bucket_) != prev) {
     return false;
   }
   if (count != size_ || prev != tail_) return false;

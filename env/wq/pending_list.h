@@ -12,8 +12,8 @@
 // * Every insert writes the item's link (no reliance on an earlier reset).
 // * `TakeRunnable()` returns either one unhashed item or the whole queued run
 //   of a bucket that is not in `held`, cut out of the list with the tail's link
-//   cleared, and adds that bucket to `held`. Runs of held buckets are skipped in
-//   one step, so a blocked run never hides work queued behind it.
+//   cleared, and adds that bucket to `held`. Runs of held buckets are skipped
+//   in one step, so a blocked run never hides work queued behind it.
 // * Items of a bucket queued while that bucket is held start a new run at the
 //   list tail and so run after the held one: per-bucket FIFO is preserved.
 // * `RemoveIf()` repairs the bucket tail index when it removes a run's tail.
@@ -41,6 +41,7 @@ class PendingList final {
 
   // Records `bucket` on a hashed item (ignored otherwise) and appends it, or
   // links it right after its bucket's queued run.
+  // All or nothing: if it throws (out of memory), the list is unchanged.
   void Push(WorkItem* item, const HashKey& bucket);
 
   // See the contract. Returns nullptr when everything queued is held.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "env/wq/worker.h"
@@ -34,9 +36,6 @@ Queue::Queue(QueueOptions options)
                                               : CredsOps::Default()),
       bucket_fn_(std::move(options.bucket_fn)),
       hook_(std::move(options.hook)) {
-  if (CaptureCurrentCreds(creds_ops_, &baseline_) != 0) {
-    baseline_ = std::make_shared<const Creds>(0, 0, std::vector<gid_t>());
-  }
   absl::MutexLock l(&mu_);
   acct_[Index(Account::kBound)].max_workers =
       std::max(1, options.max_bound_workers > 0 ? options.max_bound_workers
@@ -57,9 +56,17 @@ void Queue::Enqueue(const std::shared_ptr<internal::TaskState>& task,
   item->task_ = task;
   item->owner_ = task->owner();
   task->AddInflight();
-  if (item->creds_ == nullptr &&
-      CaptureCurrentCreds(creds_ops_, &item->creds_) != 0) {
-    CompleteInline(item, -EPERM);  // Unknown identity: never run it.
+  int rc = 0;
+  try {
+    if (item->creds_ == nullptr) {
+      rc = CaptureCurrentCreds(creds_ops_, &item->creds_);
+    }
+  } catch (...) {
+    rc = -ENOMEM;
+  }
+  if (rc != 0) {
+    // Unknown identity: never run it.
+    CompleteInline(item, rc == -ENOMEM ? -ENOMEM : -EPERM);
     return;
   }
   Submit(item);
@@ -80,22 +87,30 @@ void Queue::Submit(WorkItem* item) {
   }
   const HashKey bucket = bucket_fn_ ? bucket_fn_(item->key_) : item->key_;
   internal::Worker* spawn = nullptr;
+  int status = -ECANCELED;
   {
     absl::MutexLock l(&mu_);
     // Checked under mu_: Task::Shutdown sets the flag under mu_ too, so either
     // this item is queued before its cancel scan or it sees the flag here.
     if (!shutdown_ && !item->task_->exiting() && !item->cancel_requested()) {
       Acct& acct = acct_[IndexOf(*item)];
-      acct.list.Push(item, bucket);
-      if (!ActivateFree(acct) &&
-          (item->concurrent_ || acct.nr_running == 0)) {
-        spawn = ReserveWorker(item->unbound_ ? Account::kUnbound
-                                             : Account::kBound);
+      try {
+        acct.list.Push(item, bucket);
+      } catch (...) {
+        status = -ENOMEM;  // Not queued (Push is all or nothing).
       }
-      item = nullptr;
+      if (status != -ENOMEM) {
+        const bool concurrent = item->concurrent_;
+        const Account account =
+            item->unbound_ ? Account::kUnbound : Account::kBound;
+        item = nullptr;
+        if (!ActivateFree(acct) && (concurrent || acct.nr_running == 0)) {
+          spawn = ReserveWorkerNoThrow(account);
+        }
+      }
     }
   }
-  if (item != nullptr) CompleteInline(item, -ECANCELED);
+  if (item != nullptr) CompleteInline(item, status);
   if (spawn != nullptr) StartWorker(spawn);
 }
 
@@ -145,7 +160,8 @@ size_t Queue::CollectCancels(const MatchFn& match, bool all,
   }
   // 2. Taken but not started: the workers' private chains.
   for (auto& w : workers_) {
-    found += internal::PendingList::RemoveIfFromChain(&w->chain, match, all, out);
+    found +=
+        internal::PendingList::RemoveIfFromChain(&w->chain, match, all, out);
     if (found > 0 && !all) return found;
   }
   // 3. Current items: flag them. An item whose DoWork has not started will see
@@ -191,6 +207,16 @@ void Queue::Unpark(internal::Worker* w) {
   ++acct.nr_running;
 }
 
+internal::Worker* Queue::ReserveWorkerNoThrow(Account account) {
+  try {
+    return ReserveWorker(account);
+  } catch (...) {
+    // No memory for a worker: a running or later worker, or the next
+    // enqueue, takes the queued work.
+    return nullptr;
+  }
+}
+
 internal::Worker* Queue::ReserveWorker(Account account) {
   Acct& acct = acct_[Index(account)];
   if (shutdown_ || acct.nr_workers >= acct.max_workers) return nullptr;
@@ -204,12 +230,31 @@ internal::Worker* Queue::ReserveWorker(Account account) {
   return workers_.back().get();
 }
 
+int Queue::StartThreadRetrying(internal::Worker* w, std::thread* thread) {
+  // A thread that cannot be created for lack of resources (EAGAIN: the
+  // thread or memory limit, for a moment) is tried again a few times, as
+  // the kernel's io-wq does, before the queue gives the worker up.
+  int rc = 0;
+  for (int attempt = 0; attempt <= kSpawnRetries; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+    }
+    try {
+      rc = thread_factory_->Start([this, w] { WorkerMain(w); }, thread);
+    } catch (...) {
+      rc = -EAGAIN;  // std::function or thread state could not be allocated.
+    }
+    if (rc != -EAGAIN && rc != -ENOMEM) break;
+  }
+  return rc;
+}
+
 void Queue::StartWorker(internal::Worker* w) {
   // `w` may exit and be freed as soon as its thread runs: copy what we need.
   const uint64_t id = w->id;
   const Account account = w->account;
   std::thread thread;
-  const int rc = thread_factory_->Start([this, w] { WorkerMain(w); }, &thread);
+  const int rc = StartThreadRetrying(w, &thread);
   std::vector<WorkItem*> stranded;
   std::vector<std::thread> reaped;
   {
@@ -223,9 +268,11 @@ void Queue::StartWorker(internal::Worker* w) {
       Acct& acct = acct_[Index(account)];
       --acct.nr_workers;
       --acct.nr_running;
-      workers_.erase(std::find_if(
-          workers_.begin(), workers_.end(),
-          [id](const std::unique_ptr<internal::Worker>& p) { return p->id == id; }));
+      workers_.erase(
+          std::find_if(workers_.begin(), workers_.end(),
+                       [id](const std::unique_ptr<internal::Worker>& p) {
+                         return p->id == id;
+                       }));
       if (acct.nr_workers == 0) {
         // Nobody would ever run this account's queued work.
         acct.list.RemoveIf([](const WorkItem&) { return true; }, true,

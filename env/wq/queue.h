@@ -2,9 +2,8 @@
 // queue.h
 // -----------------------------------------------------------------------------
 //
-// `Queue` is uringfs's worker queue, modelled on the kernel's io-wq (see
-// ../shared/design/io-wq.md): one pool per process, with `Task`s as
-// cancellation scopes.
+// `Queue` is uringfs's worker queue, modelled on the kernel's io-wq: one
+// pool per process, with `Task`s as cancellation scopes.
 //
 // Contract
 //
@@ -14,8 +13,9 @@
 //   account. Hashed work is always bound.
 // * Hashed work: items with equal buckets (by default the exact `HashKey`)
 //   never run at the same time and start in submit order, including items
-//   queued while that bucket's run is executing. A worker takes a bucket's whole
-//   queued run at once; other buckets and unhashed work proceed in parallel.
+//   queued while that bucket's run is executing. A worker takes a bucket's
+//   whole queued run at once; other buckets and unhashed work proceed in
+//   parallel.
 // * Workers are created on demand from the enqueue path (no manager thread),
 //   never above the limit: an idle worker is activated first, otherwise a new
 //   one is started only if no worker of the account is running or the item is
@@ -30,14 +30,18 @@
 //   not begun is flagged and completed as cancelled by its worker (also
 //   kCancelled); one already in DoWork is only flagged (kRunning): nothing is
 //   interrupted. The predicate runs under the queue lock.
-// * Credentials: each worker applies an item's captured credentials only
-//   around that item, only when they differ from the ones it runs with, and
-//   returns to the queue's baseline (the constructing thread's credentials)
-//   before it parks or exits. A failed switch completes the item with -EPERM.
+// * Credentials: an item runs with the credentials captured on its submitting
+//   thread at enqueue (fsuid, fsgid, groups, effective capabilities; see
+//   creds.h). Before each item the worker reads what its thread actually runs
+//   as (process-wide set*id calls change every thread, workers included) and
+//   changes only what differs. There is no baseline: an idle worker keeps
+//   what its last item ran as. A failed switch completes the item with -EPERM
+//   without running it.
 // * `Shutdown()` (also run by the destructor) cancels everything still queued,
 //   flags running work, wakes every worker and joins every thread: afterwards
 //   no worker thread is left, and later enqueues are cancelled at once.
-// * Thread-safe. `DoWork`/`FreeWork`/match/hook callbacks never run with a queue
+// * Thread-safe. `DoWork`/`FreeWork`/match/hook callbacks never run with a
+// queue
 //   lock held (except the match predicate, see above). No exception escapes a
 //   worker.
 #ifndef URINGFS_ENV_WQ_QUEUE_H_
@@ -106,7 +110,7 @@ struct QueueStats {
   uint64_t threads_started = 0;
   uint64_t spawn_failures = 0;
   uint64_t blocking_spawns = 0;  // Creations requested by a BlockingScope.
-  uint64_t creds_switches = 0;
+  uint64_t creds_switches = 0;   // Items whose switch made a set* call.
   size_t held_buckets = 0;
   size_t live_threads = 0;  // Started and not yet joined.
 };
@@ -153,8 +157,8 @@ class Queue final {
   };
 
   // --- Enqueue and completion paths (queue.cc) ---
-  void Enqueue(const std::shared_ptr<internal::TaskState>& task,
-               WorkItem* item) ABSL_LOCKS_EXCLUDED(mu_);
+  void Enqueue(const std::shared_ptr<internal::TaskState>& task, WorkItem* item)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Submit(WorkItem* item) ABSL_LOCKS_EXCLUDED(mu_);
   void BeginTaskExit(internal::TaskState* task, ShutdownMode mode)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -173,6 +177,13 @@ class Queue final {
   // --- Worker accounting (queue.cc) ---
   bool ActivateFree(Acct& acct) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unpark(internal::Worker* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ReserveWorker, or null when there is no memory for another worker.
+  internal::Worker* ReserveWorkerNoThrow(Account account)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts `w`'s thread; retries EAGAIN/ENOMEM a few times. 0 or -errno.
+  int StartThreadRetrying(internal::Worker* w, std::thread* thread)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr int kSpawnRetries = 3;
   internal::Worker* ReserveWorker(Account account)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWorker(internal::Worker* w) ABSL_LOCKS_EXCLUDED(mu_);
@@ -201,7 +212,6 @@ class Queue final {
   CredsOps* const creds_ops_;
   const std::function<HashKey(const HashKey&)> bucket_fn_;
   const std::function<void(HookPoint, const WorkItem*)> hook_;
-  CredsRef baseline_;  // Written once in the constructor.
 
   mutable absl::Mutex mu_;
   Acct acct_[2] ABSL_GUARDED_BY(mu_);

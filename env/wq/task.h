@@ -12,7 +12,8 @@
 // * States: open -> exiting (drain or cancel) -> shut down. `Shutdown()` sets
 //   the exit flag first, then cancels, then waits for the task's in-flight work
 //   (queued, taken or running, dependents included) to reach zero. Anything
-//   enqueued after the flag is set is cancelled at once on the enqueuing thread.
+//   enqueued after the flag is set is cancelled at once on the enqueuing
+//   thread.
 //     - kDrain: bound work (e.g. buffered writes) still runs; unbound work is
 //       cancelled, pending or running.
 //     - kCancel: all of the task's work is cancelled; a worker's remaining

@@ -2,14 +2,15 @@
 // work_item.h
 // -----------------------------------------------------------------------------
 //
-// `WorkItem` is one unit of work for the worker queue (`queue.h`), the userspace
-// counterpart of the kernel's `io_wq_work`. The submitter derives from it (the
-// item is usually embedded in an operation object), fills in the flags and the
-// optional hash key, and hands it to `Task::Enqueue()`.
+// `WorkItem` is one unit of work for the worker queue (`queue.h`), the
+// userspace counterpart of the kernel's `io_wq_work`. The submitter derives
+// from it (the item is usually embedded in an operation object), fills in the
+// flags and the optional hash key, and hands it to `Task::Enqueue()`.
 //
 // Contract
 //
-// * States: new -> (queued -> taken by a worker) -> running -> freed. Every path
+// * States: new -> (queued -> taken by a worker) -> running -> freed. Every
+// path
 //   out of the queue, including cancellation before the item ever reached a
 //   worker, calls `DoWork()` exactly once and then `FreeWork()` exactly once.
 // * `DoWork(status)`: `status == 0` means "do the work". A negative errno means
@@ -20,9 +21,10 @@
 //   `cancel_requested()` turns true if someone cancels it (cooperative
 //   cancellation; nothing is ever interrupted).
 // * `FreeWork(status)` gets the final outcome: 0, the error passed to `DoWork`,
-//   or `kStatusThrew` if `DoWork` threw. It may delete the item and may return a
-//   dependent item (usually `TakeDependent()`), which is enqueued for the same
-//   task with the same credentials. Exceptions from either call are caught.
+//   or `kStatusThrew` if `DoWork` threw. It may delete the item and may return
+//   a dependent item (usually `TakeDependent()`), which is enqueued for the
+//   same task with the same credentials. Exceptions from either call are
+//   caught.
 // * Both calls may run on a worker thread or on the thread that cancels or
 //   enqueues (cancel paths); they must not assume worker context, and are
 //   called with no queue lock held, so they may enqueue.

@@ -13,17 +13,16 @@ namespace {
 thread_local internal::Worker* tls_worker = nullptr;
 thread_local int tls_blocking_depth = 0;
 
-
 }  // namespace
 
 void Queue::WorkerMain(internal::Worker* w) {
   tls_worker = w;
-  CredsSwitcher creds(creds_ops_, baseline_);
-  // A worker started from inside a BlockingScope inherits the creating
-  // worker's (possibly impersonated) identity: return to the baseline first.
-  creds.Init();
-  creds.RestoreBaseline();
-  creds.TakeNewSwitches();  // Not work: the thread's own start.
+  // No baseline (creds.h): each item switches from what this thread actually
+  // runs as then, whatever it inherited at creation (a worker started from
+  // inside a BlockingScope starts as the creating worker's item) or was
+  // changed to by a process-wide set*id call. An idle worker keeps what its
+  // last item ran as.
+  CredsSwitcher creds(creds_ops_);
   for (;;) {
     WorkItem* item;
     {
@@ -31,9 +30,6 @@ void Queue::WorkerMain(internal::Worker* w) {
       item = NextItem(w);
     }
     while (item != nullptr) item = RunItem(w, item, &creds);
-    creds.RestoreBaseline();  // Idle workers run as the baseline.
-    creds_switches_.fetch_add(creds.TakeNewSwitches(),
-                              std::memory_order_relaxed);
     if (!ParkOrExit(w)) return;  // `w` is gone.
   }
 }
@@ -66,7 +62,7 @@ WorkItem* Queue::RunItem(internal::Worker* w, WorkItem* item,
   Hook(HookPoint::kItemTaken, item);
   int status = 0;
   if (!item->cancel_requested() && creds->Apply(item->creds_) != 0) {
-    status = -EPERM;  // Never run under the wrong identity.
+    status = -EPERM;  // Never run under the wrong identity or privileges.
   }
   // relaxed: a statistic, counted before the work so it is seen with it.
   creds_switches_.fetch_add(creds->TakeNewSwitches(),
@@ -157,9 +153,10 @@ void Queue::Unregister(internal::Worker* w) {
   --acct.nr_workers;
   --acct.nr_running;
   exited_.push_back(w->id);
-  workers_.erase(std::find_if(
-      workers_.begin(), workers_.end(),
-      [w](const std::unique_ptr<internal::Worker>& p) { return p.get() == w; }));
+  workers_.erase(std::find_if(workers_.begin(), workers_.end(),
+                              [w](const std::unique_ptr<internal::Worker>& p) {
+                                return p.get() == w;
+                              }));
 }
 
 void Queue::EnterBlocking(internal::Worker* w) {

@@ -15,7 +15,8 @@
 //   running <-> blocked -> exited (unlisted by itself, under the lock).
 // * `chain` is the worker's private remainder of a bucket run: taken off the
 //   pending list but not started. It stays visible to cancellation.
-// * `current` is the item between "taken" and "FreeWork": cancellation flags it.
+// * `current` is the item between "taken" and "FreeWork": cancellation flags
+// it.
 //   `started` tells a canceller whether DoWork may already be running.
 // * Owned by `Queue::workers_`; freed by the worker itself as its last step.
 #ifndef URINGFS_ENV_WQ_WORKER_H_

@@ -79,6 +79,18 @@ class IoTask {
   virtual void Shutdown(ShutdownMode mode) = 0;
 
   virtual bool is_shut_down() const = 0;
+
+  // The uringfs file system whose task this is, for uringfs's own use; null
+  // for any other implementation of `IoTask` (an `IoTaskScope` of such a
+  // task tags no uringfs I/O).
+  const void* internal_home() const { return internal_home_; }
+
+ protected:
+  IoTask() = default;
+  explicit IoTask(const void* home) : internal_home_(home) {}
+
+ private:
+  const void* const internal_home_ = nullptr;
 };
 
 // NewIoTask()

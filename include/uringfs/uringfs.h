@@ -8,10 +8,13 @@
 //
 //   1. Preload the plugin into any RocksDB program and name it by URI:
 //        LD_PRELOAD=.../liburingfs.so db_bench --fs_uri=uringfs://
-//   2. Link `//plugin:uringfs_library` (it registers the factories at load time) and
-//        rocksdb::FileSystem::CreateFromString(cfg, "uringfs://?queue_depth=64", &fs);
+//   2. Link `//plugin:uringfs_library` (it registers the factories at load
+//   time) and
+//        rocksdb::FileSystem::CreateFromString(cfg,
+//        "uringfs://?queue_depth=64", &fs);
 //      or call `NewUringFileSystem()` below.
-//   3. Build it into RocksDB with `ROCKSDB_PLUGINS=uringfs` (plugin/uringfs.mk);
+//   3. Build it into RocksDB with `ROCKSDB_PLUGINS=uringfs`
+//   (plugin/uringfs.mk);
 //      RocksDB then calls `uringfs_register()` itself.
 //
 // Names: the URI scheme is `uringfs://`; the class id for RocksDB options
@@ -42,8 +45,9 @@ inline constexpr char kClassId[] = "UringFileSystem";
 // Creates a uringfs file system with `options` over `FileSystem::Default()`.
 // On success stores it in `*result` and returns OK. If any option is out of
 // range returns InvalidArgument naming it and leaves `*result` empty.
-rocksdb::Status NewUringFileSystem(const UringFsOptions& options,
-                                   std::shared_ptr<rocksdb::FileSystem>* result);
+rocksdb::Status NewUringFileSystem(
+    const UringFsOptions& options,
+    std::shared_ptr<rocksdb::FileSystem>* result);
 
 }  // namespace uringfs
 

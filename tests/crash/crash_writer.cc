@@ -36,9 +36,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <chrono>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -231,11 +231,13 @@ Acks ReadAcks(const std::string& path) {
     uint64_t id = 0, cycle = 0;
     size_t i = pos;
     bool ok = i < nl;
-    while (i < nl && data[i] >= '0' && data[i] <= '9') id = id * 10 + (data[i++] - '0');
+    while (i < nl && data[i] >= '0' && data[i] <= '9')
+      id = id * 10 + (data[i++] - '0');
     ok = ok && i < nl && data[i] == ' ';
     ++i;
     const size_t cycle_start = i;
-    while (i < nl && data[i] >= '0' && data[i] <= '9') cycle = cycle * 10 + (data[i++] - '0');
+    while (i < nl && data[i] >= '0' && data[i] <= '9')
+      cycle = cycle * 10 + (data[i++] - '0');
     ok = ok && i == nl && i > cycle_start && cycle > 0 && id < UINT32_MAX &&
          cycle <= UINT32_MAX;
     if (!ok) {
@@ -244,7 +246,8 @@ Acks ReadAcks(const std::string& path) {
     }
     if (id >= a.newest_cycle.size()) a.newest_cycle.resize(id + 1, 0);
     if (a.newest_cycle[id] == 0) ++a.distinct;
-    if (cycle > a.newest_cycle[id]) a.newest_cycle[id] = static_cast<uint32_t>(cycle);
+    if (cycle > a.newest_cycle[id])
+      a.newest_cycle[id] = static_cast<uint32_t>(cycle);
     ++a.lines;
     pos = nl + 1;
   }
@@ -309,7 +312,8 @@ void Open(const Flags& f, OpenDb* out) {
 
 int Write(const Flags& f) {
   Acks acks = ReadAcks(f.ack);
-  int fd = ::open(f.ack.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  int fd =
+      ::open(f.ack.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) Die(2, "cannot open %s: %s", f.ack.c_str(), std::strerror(errno));
   OpenDb d;
   Open(f, &d);
@@ -333,8 +337,8 @@ int Write(const Flags& f) {
           f.cycle, s.ToString().c_str());
     }
     char line[32];
-    const int len = std::snprintf(line, sizeof(line), "%" PRIu32 " %" PRIu32 "\n",
-                                  id, f.cycle);
+    const int len = std::snprintf(line, sizeof(line),
+                                  "%" PRIu32 " %" PRIu32 "\n", id, f.cycle);
     for (;;) {
       ssize_t r = ::write(fd, line, static_cast<size_t>(len));
       if (r == len) break;
@@ -345,7 +349,8 @@ int Write(const Flags& f) {
     if ((n & 1023) == 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                 .count() > f.max_seconds) {
-      std::printf("crash_writer: --max_seconds reached after %" PRIu64 " Puts\n",
+      std::printf("crash_writer: --max_seconds reached after %" PRIu64
+                  " Puts\n",
                   n + 1);
       break;
     }
@@ -377,15 +382,16 @@ int Verify(const Flags& f) {
       return 1;
     }
     if (!s.ok()) {
-      std::fprintf(stderr, "crash_writer verify (%s): Get(%s) failed: %s\n", via,
-                   Key(id).c_str(), s.ToString().c_str());
+      std::fprintf(stderr, "crash_writer verify (%s): Get(%s) failed: %s\n",
+                   via, Key(id).c_str(), s.ToString().c_str());
       return 1;
     }
     const uint32_t c = CycleOf(id, value);
     if (c == 0 || c < acked || c > f.cycle) {
       std::fprintf(stderr,
                    "crash_writer verify (%s): WRONG value for key %s: "
-                   "acknowledged in cycle %" PRIu32 ", want Value(id, cycle "
+                   "acknowledged in cycle %" PRIu32
+                   ", want Value(id, cycle "
                    "%" PRIu32 "..%" PRIu32 "), got '%s' (%zu bytes)\n",
                    via, Key(id).c_str(), acked, acked, f.cycle,
                    Shorten(value).c_str(), value.size());
@@ -401,9 +407,9 @@ int Verify(const Flags& f) {
     const std::string v = it->value().ToString();
     if (!ParseKey(it->key(), &id) || CycleOf(id, v) == 0 ||
         CycleOf(id, v) > f.cycle) {
-      std::fprintf(stderr,
-                   "crash_writer verify (%s): GARBAGE entry '%s' -> '%s'\n", via,
-                   Shorten(it->key().ToString()).c_str(), Shorten(v).c_str());
+      std::fprintf(
+          stderr, "crash_writer verify (%s): GARBAGE entry '%s' -> '%s'\n", via,
+          Shorten(it->key().ToString()).c_str(), Shorten(v).c_str());
       return 1;
     }
   }
@@ -421,7 +427,8 @@ int Verify(const Flags& f) {
   }
   std::printf("verify %s%s: %" PRIu64 " acks, %" PRIu64
               " acknowledged keys ok, %" PRIu64 " keys in db\n",
-              via, f.read_only ? " (read-only)" : "", acks.lines, checked, in_db);
+              via, f.read_only ? " (read-only)" : "", acks.lines, checked,
+              in_db);
   return 0;
 }
 

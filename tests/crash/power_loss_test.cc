@@ -40,8 +40,8 @@
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
-#include "tests/crash/power_loss_fs.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/power_loss_fs.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 
 namespace uringfs {
@@ -93,7 +93,8 @@ class PowerLossTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "power_loss_" + std::to_string(::getpid()) +
-           "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+           "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     rocksdb::Options o;
     rocksdb::DestroyDB(dir_, o).PermitUncheckedError();
   }
@@ -305,9 +306,9 @@ TEST_F(PowerLossFsTest, KeepsExactlyWhatWasSynced) {
   EXPECT_TRUE(open->Append("y", io_, nullptr).IsIOError());
   EXPECT_TRUE(open->Sync(io_, nullptr).IsIOError());
   std::unique_ptr<rocksdb::FSWritableFile> late;
-  EXPECT_TRUE(fs.NewWritableFile(dir_ + "/late", rocksdb::FileOptions(), &late,
-                                 nullptr)
-                  .IsIOError());
+  EXPECT_TRUE(
+      fs.NewWritableFile(dir_ + "/late", rocksdb::FileOptions(), &late, nullptr)
+          .IsIOError());
   EXPECT_TRUE(fs.DeleteFile(dir_ + "/a", io_, nullptr).IsIOError());
   EXPECT_FALSE(fs.DropUnsyncedData().ok()) << "a handle is still open";
   open.reset();

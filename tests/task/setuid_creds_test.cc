@@ -38,7 +38,7 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -80,8 +80,8 @@ mode_t ModeOf(const std::string& path) {
 // A root-owned file with mode 04777 and a few bytes; "" or what failed.
 std::string MakeSetuidFile(const std::string& path) {
   ::unlink(path.c_str());
-  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC,
-                        0600);
+  const int fd =
+      ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return "create " + path + ": " + std::strerror(errno);
   const bool wrote = ::write(fd, "seed", 4) == 4;
   ::close(fd);
@@ -111,7 +111,7 @@ struct Case {
   const char* suffix;  // File name ending: picks write-behind or not.
   uid_t uid;
   gid_t gid;
-  bool bit_kept;       // What capabilities(7) says happens to S_ISUID.
+  bool bit_kept;  // What capabilities(7) says happens to S_ISUID.
 };
 
 class SetuidCredsTest : public ::testing::TestWithParam<Case> {
@@ -157,8 +157,9 @@ class SetuidCredsTest : public ::testing::TestWithParam<Case> {
     } else if (::statvfs(dir.c_str(), &vfs) != 0) {
       why = "statvfs " + dir + ": " + std::strerror(errno);
     } else if ((vfs.f_flag & ST_NOSUID) != 0) {
-      why = dir + " is on a file system mounted nosuid: set-user-ID bits "
-                  "mean nothing there";
+      why = dir +
+            " is on a file system mounted nosuid: set-user-ID bits "
+            "mean nothing there";
     } else {
       const std::string probe = dir + "/probe";
       why = MakeSetuidFile(probe);
@@ -194,8 +195,8 @@ class SetuidCredsTest : public ::testing::TestWithParam<Case> {
   // by-name GetFileSize waits for written-behind appends) and before Close.
   std::string UringWrite(const std::string& path, mode_t* mode_before_close) {
     std::unique_ptr<rocksdb::FSWritableFile> f;
-    rocksdb::IOStatus s = fs_->ReopenWritableFile(
-        path, rocksdb::FileOptions(), &f, nullptr);
+    rocksdb::IOStatus s =
+        fs_->ReopenWritableFile(path, rocksdb::FileOptions(), &f, nullptr);
     if (!s.ok()) return "ReopenWritableFile: " + s.ToString();
     s = f->Append("payload", rocksdb::IOOptions(), nullptr);
     if (!s.ok()) return "Append: " + s.ToString();
@@ -221,9 +222,9 @@ class SetuidCredsTest : public ::testing::TestWithParam<Case> {
 
 TEST_P(SetuidCredsTest, UringfsWriteTreatsTheSetuidBitLikeADirectWrite) {
   const Case& c = GetParam();
-  const std::string who = c.uid == 0 ? "a root thread"
-                                     : "a thread with fsuid/fsgid " +
-                                           std::to_string(c.uid);
+  const std::string who =
+      c.uid == 0 ? "a root thread"
+                 : "a thread with fsuid/fsgid " + std::to_string(c.uid);
 
   // The reference: the same write done directly by the same kind of thread.
   const std::string ref = NewPath("reference");
@@ -244,9 +245,9 @@ TEST_P(SetuidCredsTest, UringfsWriteTreatsTheSetuidBitLikeADirectWrite) {
   const std::string path = NewPath("through_uringfs");
   ASSERT_EQ(MakeSetuidFile(path), "");
   mode_t mode_written = 0;
-  ASSERT_EQ(OnThreadAs(c.uid, c.gid,
-                       [&] { return UringWrite(path, &mode_written); }),
-            "");
+  ASSERT_EQ(
+      OnThreadAs(c.uid, c.gid, [&] { return UringWrite(path, &mode_written); }),
+      "");
   UringFsStats after;
   ASSERT_OK(GetUringFsStats(*fs_, &after));
   const mode_t mode_closed = ModeOf(path);

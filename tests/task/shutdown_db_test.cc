@@ -1,4 +1,4 @@
-// Shutting uringfs down under real RocksDB databases (issue 6):
+// Shutting uringfs down under real RocksDB databases:
 //
 //   * ShutdownUnderLoadTest: two databases on two uringfs instances, each with
 //     a writer (64 KiB write buffers: SST flushes all the time) and a reader
@@ -9,7 +9,8 @@
 //     reopens with the stock FileSystem::Default() and holds every key it
 //     acknowledged (kDrain), or every key acknowledged before the shutdown
 //     started (kCancel); neither may hang or crash.
-//   * OpenLoadShutdownCycles: open FS + DB, a short load, ShutdownUringFileSystem
+//   * OpenLoadShutdownCycles: open FS + DB, a short load,
+//   ShutdownUringFileSystem
 //     with I/O in flight (alternating modes, a slowed device under uringfs so
 //     that SST writes are queued), close, delete; each cycle under a deadline.
 //   * ExitWithFullQueues: a child process queues many MiB of SST appends over
@@ -45,6 +46,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -52,11 +55,10 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "tests/deadline.h"
-#include "tests/status_matchers.h"
-#include "tests/temp_dir.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/seam_fs.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -77,78 +79,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 using testing::Deadline;
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// ---------------------------------------------------------------------------
-// SlowFs: FileSystem::Default() whose appends to files ending in ".sst" sleep
-// first (a slow device), so that uringfs's written-behind SST appends pile up
-// in its queue.
-// ---------------------------------------------------------------------------
-class SlowFile final : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  SlowFile(std::unique_ptr<FSWritableFile> base,
-           std::shared_ptr<std::atomic<int64_t>> delay_us)
-      : FSWritableFileOwnerWrapper(std::move(base)),
-        delay_us_(std::move(delay_us)) {}
-  IOStatus Append(const Slice& d, const IOOptions& o,
-                  IODebugContext* dbg) override {
-    Sleep();
-    return target()->Append(d, o, dbg);
-  }
-  IOStatus Append(const Slice& d, const IOOptions& o,
-                  const rocksdb::DataVerificationInfo& v,
-                  IODebugContext* dbg) override {
-    Sleep();
-    return target()->Append(d, o, v, dbg);
-  }
-
- private:
-  void Sleep() {
-    const int64_t us = delay_us_->load(std::memory_order_relaxed);
-    if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
-  }
-  const std::shared_ptr<std::atomic<int64_t>> delay_us_;
-};
-
-class SlowFs final : public rocksdb::FileSystemWrapper {
- public:
-  explicit SlowFs(int64_t sst_delay_us)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()),
-        delay_us_(std::make_shared<std::atomic<int64_t>>(sst_delay_us)) {}
-  const char* Name() const override { return "TaskTestSlowFs"; }
-  void set_delay_us(int64_t us) { delay_us_->store(us); }
-
-  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
-                           std::unique_ptr<FSWritableFile>* r,
-                           IODebugContext* dbg) override {
-    return Wrap(f, target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
-                              std::unique_ptr<FSWritableFile>* r,
-                              IODebugContext* dbg) override {
-    return Wrap(f, target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
-                             const FileOptions& o,
-                             std::unique_ptr<FSWritableFile>* r,
-                             IODebugContext* dbg) override {
-    return Wrap(f, target()->ReuseWritableFile(f, old, o, r, dbg), r);
-  }
-
- private:
-  IOStatus Wrap(const std::string& f, IOStatus s,
-                std::unique_ptr<FSWritableFile>* r) {
-    if (s.ok() && EndsWith(f, ".sst")) {
-      r->reset(new SlowFile(std::move(*r), delay_us_));
-    }
-    return s;
-  }
-  const std::shared_ptr<std::atomic<int64_t>> delay_us_;
-};
+using testing::SeamFileSystem;
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -156,6 +87,15 @@ class SlowFs final : public rocksdb::FileSystemWrapper {
 
 using testing::FreshDir;
 using testing::RemoveTree;
+
+// FileSystem::Default() whose appends to files ending in ".sst" sleep
+// `delay_us` first (a slow device), so that uringfs's written-behind SST
+// appends pile up in its queue.
+std::shared_ptr<SeamFileSystem> SlowSstDevice(int64_t delay_us) {
+  auto seam = std::make_shared<SeamFileSystem>();
+  seam->SetAppendDelay(".sst", std::chrono::microseconds(delay_us));
+  return seam;
+}
 
 std::string Key(uint64_t i) {
   char buf[32];
@@ -400,6 +340,55 @@ void ExpectNoProblems(const LoadedDb& db, const char* which) {
 // Two databases; one file system shut down under load.
 // ---------------------------------------------------------------------------
 
+// Every key below `n` reads back from the open `db` with its value.
+void ExpectKeysInOpenDb(rocksdb::DB* db, uint64_t n) {
+  std::string v;
+  for (uint64_t i = 0; i < n; ++i) {
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Key(i), &v);
+    ASSERT_OK(s) << Key(i);
+    ASSERT_EQ(v, Value(i)) << Key(i);
+  }
+}
+
+// Prints how many of the keys [acked_before, acked) of the database in `dir`
+// (acknowledged after a kCancel shutdown started) survived.
+void ReportSurvivorsAfterCancel(const std::string& dir, uint64_t acked_before,
+                                uint64_t acked) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options o = DbOptions(rocksdb::Env::Default());
+  if (rocksdb::DB::Open(o, dir, &raw).ok()) {
+    std::unique_ptr<rocksdb::DB> db(raw);
+    uint64_t later = 0;
+    std::string v;
+    for (uint64_t i = acked_before; i < acked; ++i) {
+      if (db->Get(rocksdb::ReadOptions(), Key(i), &v).ok()) ++later;
+    }
+    std::printf(
+        "kCancel: %llu of %llu keys acknowledged after the shutdown "
+        "started survived\n",
+        static_cast<unsigned long long>(later),
+        static_cast<unsigned long long>(acked - acked_before));
+    db->Close().PermitUncheckedError();
+  }
+}
+
+// Prints what a run of ShutdownUnderLoadTest did.
+void PrintRun(ShutdownMode mode, uint64_t a_acked_before, const LoadedDb& a,
+              const UringFsStats& stats_a, const LoadedDb& b) {
+  std::printf(
+      "mode=%s A: %llu acked before the shutdown, %llu in all (%s); "
+      "queued at shutdown %llu bytes, %llu appends queued so far. "
+      "B: %llu acked, %llu gets, %llu scans\n",
+      mode == ShutdownMode::kDrain ? "drain" : "cancel",
+      static_cast<unsigned long long>(a_acked_before),
+      static_cast<unsigned long long>(a.acked()), a.writer_error().c_str(),
+      static_cast<unsigned long long>(stats_a.queued_bytes),
+      static_cast<unsigned long long>(stats_a.appends_queued),
+      static_cast<unsigned long long>(b.acked()),
+      static_cast<unsigned long long>(b.gets()),
+      static_cast<unsigned long long>(b.scans()));
+}
+
 class ShutdownUnderLoadTest : public ::testing::TestWithParam<ShutdownMode> {
  protected:
   void SetUp() override {
@@ -410,6 +399,26 @@ class ShutdownUnderLoadTest : public ::testing::TestWithParam<ShutdownMode> {
     RemoveTree(dir_a_);
     RemoveTree(dir_b_);
   }
+
+  // Every key database B (in dir_b_, on `fs_b`) acknowledged reads back
+  // while it is open, then, closed, reopened through uringfs and through the
+  // stock file system.
+  void ExpectBKeptEveryKey(LoadedDb* b,
+                           const std::shared_ptr<rocksdb::FileSystem>& fs_b) {
+    const uint64_t b_acked = b->acked();
+    {
+      SCOPED_TRACE("B through uringfs, still open");
+      ASSERT_NO_FATAL_FAILURE(ExpectKeysInOpenDb(b->db(), b_acked));
+    }
+    ASSERT_OK(b->Close());
+    {
+      std::unique_ptr<rocksdb::Env> env_b = rocksdb::NewCompositeEnv(fs_b);
+      ExpectKeys(dir_b_, env_b.get(), b_acked, "B reopened through uringfs");
+    }
+    ExpectKeys(dir_b_, rocksdb::Env::Default(), b_acked,
+               "B reopened with the stock file system");
+  }
+
   std::string dir_a_, dir_b_;
 };
 
@@ -417,7 +426,7 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
   const ShutdownMode mode = GetParam();
   Deadline deadline("ShutdownUnderLoad", seconds(80));
   // A: over a slowed device (SST appends queue up); B: plain uringfs.
-  auto slow = std::make_shared<SlowFs>(/*sst_delay_us=*/300);
+  auto slow = SlowSstDevice(300);
   std::shared_ptr<rocksdb::FileSystem> fs_a = NewUring(slow);
   std::shared_ptr<rocksdb::FileSystem> fs_b = NewUring();
   ASSERT_NE(fs_b, nullptr);
@@ -444,11 +453,8 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
   }
   // B keeps going; A's writes stop.
   std::this_thread::sleep_for(milliseconds(1000));
-  const auto until = std::chrono::steady_clock::now() + seconds(10);
-  while (!a->writer_failed() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  EXPECT_TRUE(a->writer_failed())
+  EXPECT_TRUE(
+      testing::Eventually([&] { return a->writer_failed(); }, seconds(10)))
       << "A's writer still writes after its file system was shut down";
   EXPECT_FALSE(b->writer_failed()) << b->writer_error();
   EXPECT_GT(b->acked(), b_acked_at_shutdown)
@@ -460,39 +466,12 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
   }
   ExpectNoProblems(*a, "A (wrong data)");
   ExpectNoProblems(*b, "B");
-  std::printf(
-      "mode=%s A: %llu acked before the shutdown, %llu in all (%s); "
-      "queued at shutdown %llu bytes, %llu appends queued so far. "
-      "B: %llu acked, %llu gets, %llu scans\n",
-      mode == ShutdownMode::kDrain ? "drain" : "cancel",
-      static_cast<unsigned long long>(a_acked_before),
-      static_cast<unsigned long long>(a->acked()), a->writer_error().c_str(),
-      static_cast<unsigned long long>(sa.queued_bytes),
-      static_cast<unsigned long long>(sa.appends_queued),
-      static_cast<unsigned long long>(b->acked()),
-      static_cast<unsigned long long>(b->gets()),
-      static_cast<unsigned long long>(b->scans()));
+  PrintRun(mode, a_acked_before, *a, sa, *b);
   EXPECT_GT(sa.appends_queued, 0u) << "no SST was written behind before the "
                                       "shutdown: the test proves nothing";
 
   // B: every acknowledged key, through uringfs, then through the stock FS.
-  const uint64_t b_acked = b->acked();
-  {
-    SCOPED_TRACE("B through uringfs, still open");
-    std::string v;
-    for (uint64_t i = 0; i < b_acked; ++i) {
-      rocksdb::Status s = b->db()->Get(rocksdb::ReadOptions(), Key(i), &v);
-      ASSERT_OK(s) << Key(i);
-      ASSERT_EQ(v, Value(i)) << Key(i);
-    }
-  }
-  ASSERT_OK(b->Close());
-  {
-    std::unique_ptr<rocksdb::Env> env_b = rocksdb::NewCompositeEnv(fs_b);
-    ExpectKeys(dir_b_, env_b.get(), b_acked, "B reopened through uringfs");
-  }
-  ExpectKeys(dir_b_, rocksdb::Env::Default(), b_acked,
-             "B reopened with the stock file system");
+  ASSERT_NO_FATAL_FAILURE(ExpectBKeptEveryKey(b.get(), fs_b));
 
   // A: closes without hanging, then the stock file system finds its keys.
   const uint64_t a_acked = a->acked();
@@ -506,21 +485,7 @@ TEST_P(ShutdownUnderLoadTest, OtherDatabaseKeepsRunningAndBothKeepTheirData) {
              "A reopened with the stock file system");
   if (mode == ShutdownMode::kCancel && a_acked > a_acked_before) {
     // Not required by the contract; reported for information.
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options o = DbOptions(rocksdb::Env::Default());
-    if (rocksdb::DB::Open(o, dir_a_, &raw).ok()) {
-      std::unique_ptr<rocksdb::DB> db(raw);
-      uint64_t later = 0;
-      std::string v;
-      for (uint64_t i = a_acked_before; i < a_acked; ++i) {
-        if (db->Get(rocksdb::ReadOptions(), Key(i), &v).ok()) ++later;
-      }
-      std::printf("kCancel: %llu of %llu keys acknowledged after the shutdown "
-                  "started survived\n",
-                  static_cast<unsigned long long>(later),
-                  static_cast<unsigned long long>(a_acked - a_acked_before));
-      db->Close().PermitUncheckedError();
-    }
+    ReportSurvivorsAfterCancel(dir_a_, a_acked_before, a_acked);
   }
 }
 
@@ -564,7 +529,7 @@ void RunCycle(const std::string& root, int c, std::mt19937* rng,
       c % 2 == 0 ? ShutdownMode::kDrain : ShutdownMode::kCancel;
   Deadline deadline("cycle " + std::to_string(c), seconds(10));
   const std::string dir = root + "/db" + std::to_string(c);
-  auto slow = std::make_shared<SlowFs>(/*sst_delay_us=*/500);
+  auto slow = SlowSstDevice(500);
   std::shared_ptr<rocksdb::FileSystem> fs = NewUring(slow);
   auto db = std::make_unique<LoadedDb>(dir, fs);
   ASSERT_OK(db->Open());
@@ -619,16 +584,17 @@ TEST(ShutdownCycleTest, OpenLoadShutdownWithIoInFlightCycles) {
   }
   for (std::thread& t : lanes) t.join();
   RemoveTree(root);
-  const double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-  std::printf("%llu of %d cycles in %.1f s (%d lanes): %llu keys acked before "
-              "shutdowns, %llu SST appends queued, %llu cycles had bytes "
-              "queued at shutdown\n",
-              static_cast<unsigned long long>(totals.done.load()), cycles,
-              secs, kLanes, static_cast<unsigned long long>(totals.acked.load()),
-              static_cast<unsigned long long>(totals.queued.load()),
-              static_cast<unsigned long long>(totals.with_queue.load()));
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf(
+      "%llu of %d cycles in %.1f s (%d lanes): %llu keys acked before "
+      "shutdowns, %llu SST appends queued, %llu cycles had bytes "
+      "queued at shutdown\n",
+      static_cast<unsigned long long>(totals.done.load()), cycles, secs, kLanes,
+      static_cast<unsigned long long>(totals.acked.load()),
+      static_cast<unsigned long long>(totals.queued.load()),
+      static_cast<unsigned long long>(totals.with_queue.load()));
   EXPECT_EQ(totals.done.load(), static_cast<uint64_t>(cycles));
   EXPECT_GT(totals.queued.load(), 0u)
       << "no SST appends were ever written behind";
@@ -648,7 +614,7 @@ constexpr int64_t kExitDelayUs = 20000;   // Per append: ~2 s of queued work.
 
 int ExitChildMain(const std::string& dir, const std::string& mode) {
   static std::shared_ptr<rocksdb::FileSystem> static_fs;
-  auto slow = std::make_shared<SlowFs>(kExitDelayUs);
+  auto slow = SlowSstDevice(kExitDelayUs);
   std::shared_ptr<rocksdb::FileSystem> fs = NewUring(slow);
   if (mode == "static") {
     static_fs = fs;  // Its destructor runs at exit(): drains.
@@ -691,25 +657,44 @@ int ExitChildMain(const std::string& dir, const std::string& mode) {
 
 class ExitWithFullQueuesTest : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(ExitWithFullQueuesTest, ChildExitsZeroInTime) {
-  const std::string mode = GetParam();
-  const std::string dir = FreshDir(std::string("exit_") + mode);
-  // Everything the child needs, prepared before fork().
-  const std::string env_child = "URINGFS_TASK_EXIT_CHILD=" + dir;
-  const std::string env_mode = "URINGFS_TASK_EXIT_MODE=" + mode;
-  std::vector<std::string> env_strings = {env_child, env_mode};
-  // The child leaks its file system and files on purpose (it exits without
-  // closing anything): under ASan, LeakSanitizer must not turn that into a
-  // non-zero exit status.
+// The environment of the exit test's child: this process's, with the child's
+// directory and mode, and leak detection off (the child leaks its file
+// system and files on purpose, exiting without closing anything: under ASan,
+// LeakSanitizer must not turn that into a non-zero exit status).
+std::vector<std::string> ExitChildEnvironment(const std::string& dir,
+                                              const std::string& mode) {
+  std::vector<std::string> env = {"URINGFS_TASK_EXIT_CHILD=" + dir,
+                                  "URINGFS_TASK_EXIT_MODE=" + mode};
   std::string asan = "ASAN_OPTIONS=detect_leaks=0";
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "ASAN_OPTIONS=", 13) == 0) {
       asan = std::string(*e) + ":detect_leaks=0";
     } else if (std::strncmp(*e, "URINGFS_TASK_EXIT_", 18) != 0) {
-      env_strings.push_back(*e);
+      env.push_back(*e);
     }
   }
-  env_strings.push_back(asan);
+  env.push_back(asan);
+  return env;
+}
+
+// Waits for the child `pid` until `deadline`: true with its `*status` if it
+// exited by then; else kills it (SIGKILL), reaps it and returns false.
+bool WaitOrKill(pid_t pid, std::chrono::steady_clock::time_point deadline,
+                int* status) {
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, status, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, status, 0);
+  return false;
+}
+
+TEST_P(ExitWithFullQueuesTest, ChildExitsZeroInTime) {
+  const std::string mode = GetParam();
+  const std::string dir = FreshDir(std::string("exit_") + mode);
+  // Everything the child needs, prepared before fork().
+  std::vector<std::string> env_strings = ExitChildEnvironment(dir, mode);
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(&s[0]);
   envp.push_back(nullptr);
@@ -727,22 +712,10 @@ TEST_P(ExitWithFullQueuesTest, ChildExitsZeroInTime) {
     ::_exit(127);
   }
   int status = 0;
-  bool exited = false;
-  while (std::chrono::steady_clock::now() - start < seconds(20)) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      exited = true;
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
-  const double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+  const bool exited = WaitOrKill(pid, start + seconds(20), &status);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   ASSERT_TRUE(exited) << "the child (" << mode
                       << ") did not exit within 20 s after exit(0)";
   ASSERT_TRUE(WIFEXITED(status))

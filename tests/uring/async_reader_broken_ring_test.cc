@@ -6,12 +6,7 @@
 // into their buffers before anyone is told they are done.
 
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,7 +25,10 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/read_op.h"
-#include "tests/deadline.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/seccomp.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -47,19 +45,6 @@ class BreakableEnter : public FaultInjector {
 
  private:
   std::atomic<bool> broken_{false};
-};
-
-struct Pipe {
-  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-  ~Pipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-  void Write(const std::string& s) const {
-    EXPECT_EQ(::write(fds[1], s.data(), s.size()),
-              static_cast<ssize_t>(s.size()));
-  }
-  int fds[2] = {-1, -1};
 };
 
 void Prepare(AsyncRead* read, int fd, char* buf, size_t len, uint64_t off) {
@@ -83,7 +68,7 @@ class BrokenRingTest : public ::testing::Test {
     if (!testing::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; AsyncReader untested";
     }
-    path_ = testing::WritePatternFile("broken_ring", kSize);
+    path_ = ::uringfs::testing::WritePatternFile("broken_ring", kSize);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);
@@ -96,8 +81,8 @@ class BrokenRingTest : public ::testing::Test {
   static std::shared_ptr<AsyncReader> Create(
       std::shared_ptr<FaultInjector> faults) {
     int err = 0;
-    auto r = AsyncReader::Create(8, /*can_cancel=*/true, std::move(faults),
-                                 &err);
+    auto r =
+        AsyncReader::Create(8, /*can_cancel=*/true, std::move(faults), &err);
     EXPECT_NE(r, nullptr) << std::strerror(err);
     return r;
   }
@@ -117,7 +102,7 @@ class BrokenRingTest : public ::testing::Test {
     EXPECT_EQ(read.state, State::kReported);
     EXPECT_EQ(read.op.error, 0);
     EXPECT_EQ(buf.substr(0, read.op.done),
-              testing::Expected(kSize, 1234, buf.size()));
+              ::uringfs::testing::Expected(kSize, 1234, buf.size()));
   }
 
   std::string path_;
@@ -140,7 +125,7 @@ TEST_F(BrokenRingTest, ReadTheKernelHasStillCompletesIntoItsBuffer) {
   auto faults = std::make_shared<BreakableEnter>();
   std::shared_ptr<AsyncReader> reader = Create(faults);
   ASSERT_NE(reader, nullptr);
-  Pipe p;
+  testing::Pipe p;
   std::string buf(64, '\0');
   AsyncRead in_kernel;
   Prepare(&in_kernel, p.fds[0], &buf[0], buf.size(), 0);
@@ -166,7 +151,7 @@ TEST_F(BrokenRingTest, AbortAndCancelReturnOnceTheKernelLetsGo) {
   auto faults = std::make_shared<BreakableEnter>();
   std::shared_ptr<AsyncReader> reader = Create(faults);
   ASSERT_NE(reader, nullptr);
-  Pipe p;
+  testing::Pipe p;
   std::string buf(64, '\0');
   AsyncRead in_kernel;
   Prepare(&in_kernel, p.fds[0], &buf[0], buf.size(), 0);
@@ -185,56 +170,24 @@ TEST_F(BrokenRingTest, AbortAndCancelReturnOnceTheKernelLetsGo) {
   WithDeadline("Abort, ring broken", [&] { reader->Abort(&r, 1); });
   writer.join();
   EXPECT_FALSE(in_kernel.op.in_flight);
-  EXPECT_TRUE(in_kernel.state == State::kAborted) << "state "
-      << static_cast<int>(in_kernel.state);
+  EXPECT_TRUE(in_kernel.state == State::kAborted)
+      << "state " << static_cast<int>(in_kernel.state);
   WithDeadline("AsyncReader destructor", [&] { reader.reset(); });
-}
-
-// Returns 0 or errno: from now on io_uring_enter fails with EPERM in this
-// process (one thread; the filter looks at the syscall number only).
-int DenyIoUringEnter() {
-  struct sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_enter, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog prog = {
-      static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-    return errno;
-  }
-  return 0;
 }
 
 // A real seccomp rule applied after the ring exists (seccomp cannot be
 // undone: in a child process, which a hang turns into SIGALRM).
 TEST_F(BrokenRingTest, SeccompDenyingEnterAfterSetupFallsBackToPread) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0) {
-    ::alarm(20);  // A hang ends the child instead of the test run.
+  ::uringfs::testing::ExpectChildPasses([&] {
     std::shared_ptr<AsyncReader> reader = Create(nullptr);
-    if (reader != nullptr) {
-      ExpectFileReadCompletes(reader.get());
-      const int err = DenyIoUringEnter();
-      EXPECT_EQ(err, 0) << "seccomp: " << std::strerror(err);
-      ExpectFileReadCompletes(reader.get());
-      ExpectFileReadCompletes(reader.get());
-      reader.reset();
-    }
-    std::fflush(nullptr);
-    ::_exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status))
-      << "the child was killed by signal "
-      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0)
-      << " (SIGALRM: it hung once io_uring_enter was denied)";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's checks failed (see above)";
+    ASSERT_NE(reader, nullptr);
+    ExpectFileReadCompletes(reader.get());
+    const int err = ::uringfs::testing::DenySyscall(__NR_io_uring_enter, EPERM);
+    ASSERT_EQ(err, 0) << "seccomp: " << std::strerror(err);
+    ExpectFileReadCompletes(reader.get());
+    ExpectFileReadCompletes(reader.get());
+    reader.reset();
+  });
 }
 
 }  // namespace

@@ -25,35 +25,28 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/features.h"
 #include "env/uring/read_op.h"
-#include "tests/deadline.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
 namespace uring {
 namespace {
 
+using ::uringfs::testing::Expected;
+using ::uringfs::testing::Pattern;
+using ::uringfs::testing::WritePatternFile;
 using State = AsyncRead::State;
 
 constexpr char kPoison = '\xab';
 
-// A hang fails the binary with a message (tests/deadline.h).
+// A hang fails the binary with a message (tests/testing/deadline.h).
 void WithDeadline(const char* what, int seconds, std::function<void()> fn) {
   ::uringfs::testing::WithDeadline(what, std::chrono::seconds(seconds),
                                    std::move(fn));
 }
 
-struct Pipe {
-  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-  ~Pipe() {
-    if (fds[0] >= 0) ::close(fds[0]);
-    if (fds[1] >= 0) ::close(fds[1]);
-  }
-  void Write(const std::string& s) const {
-    EXPECT_EQ(::write(fds[1], s.data(), s.size()),
-              static_cast<ssize_t>(s.size()));
-  }
-  int fds[2] = {-1, -1};
-};
+using testing::Pipe;
 
 void Prepare(AsyncRead* read, int fd, char* buf, size_t len, uint64_t off) {
   read->target.fd = fd;
@@ -158,7 +151,8 @@ TEST_F(AsyncReaderTest, AbortRacingWithCompletionReportsOrAbortsExactlyOnce) {
     std::vector<AsyncRead*> due;
     WithDeadline("Abort racing with completion and Poll", 10, [&] {
       std::thread writer([&] {
-        if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        if (i % 2 == 1)
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
         p.Write(std::string(32, 'z'));
       });
       std::thread poller([&] { reader_->Poll(&r, 1, 1, &due); });
@@ -190,7 +184,7 @@ TEST_F(AsyncReaderTest, AbortRacingWithCompletionReportsOrAbortsExactlyOnce) {
 }
 
 TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
-  const std::string path = testing::WritePatternFile("async", 10000);
+  const std::string path = WritePatternFile("async", 10000);
   ASSERT_FALSE(path.empty());
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
@@ -204,10 +198,11 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   AsyncRead* both[] = {&pipe_read, &file_read};
 
   std::vector<AsyncRead*> due;
-  WithDeadline("Poll(min_done=1)", 10, [&] { reader_->Poll(both, 2, 1, &due); });
+  WithDeadline("Poll(min_done=1)", 10,
+               [&] { reader_->Poll(both, 2, 1, &due); });
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0], &file_read);
-  EXPECT_EQ(fbuf, testing::Pattern(1234, 3000));
+  EXPECT_EQ(fbuf, Pattern(1234, 3000));
   EXPECT_EQ(pipe_read.state, State::kInFlight);
 
   due.clear();
@@ -217,7 +212,8 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   EXPECT_TRUE(due.empty());
 
   p.Write("0123456789abcdef");
-  WithDeadline("Poll(min_done=2)", 10, [&] { reader_->Poll(both, 2, 2, &due); });
+  WithDeadline("Poll(min_done=2)", 10,
+               [&] { reader_->Poll(both, 2, 2, &due); });
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0], &pipe_read);
   EXPECT_EQ(pbuf, "0123456789abcdef");
@@ -228,7 +224,7 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
 
 TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
   const uint64_t size = 50000;
-  const std::string path = testing::WritePatternFile("async_faults", size);
+  const std::string path = WritePatternFile("async_faults", size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::vector<std::shared_ptr<FaultInjector>> injectors = {
@@ -257,7 +253,7 @@ TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
     for (int i = 0; i < kReads; ++i) {
       EXPECT_EQ(reads[i].op.error, 0);
       EXPECT_EQ(std::string(reads[i].op.buf, reads[i].op.done),
-                testing::Expected(size, reads[i].op.offset, 3000));
+                Expected(size, reads[i].op.offset, 3000));
     }
   }
   ::close(fd);
@@ -267,7 +263,7 @@ TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
 // Beyond the ring's retry bound pread rescues the read; beyond pread's own
 // bound too, the read completes with the errno.
 TEST_F(AsyncReaderTest, RetriesAboveTheBoundAreRescuedByPreadThenFail) {
-  const std::string path = testing::WritePatternFile("async_eagain", 8192);
+  const std::string path = WritePatternFile("async_eagain", 8192);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::string expected(100, '\0');
@@ -297,7 +293,7 @@ TEST_F(AsyncReaderTest, RetriesAboveTheBoundAreRescuedByPreadThenFail) {
 }
 
 TEST_F(AsyncReaderTest, AbortOfACompletedButUnreportedReadDropsIt) {
-  const std::string path = testing::WritePatternFile("async_done", 4096);
+  const std::string path = WritePatternFile("async_done", 4096);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::string buf(100, '\0');
@@ -319,7 +315,7 @@ TEST_F(AsyncReaderTest, AbortOfACompletedButUnreportedReadDropsIt) {
 // at a time, the others sleeping; no completion may be lost or misrouted.
 TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
   const uint64_t size = 1 << 20;
-  const std::string path = testing::WritePatternFile("async_mt", size);
+  const std::string path = WritePatternFile("async_mt", size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   auto reader = Create(8, std::make_shared<testing::ShortResults>(false));
@@ -346,9 +342,8 @@ TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
         reader->Poll(ptrs.data(), kReads, kReads, &due);
         if (due.size() != kReads) ++bad;
         for (const AsyncRead& r : reads) {
-          if (r.op.error != 0 ||
-              std::string(r.op.buf, r.op.done) !=
-                  testing::Expected(size, r.op.offset, r.op.len)) {
+          if (r.op.error != 0 || std::string(r.op.buf, r.op.done) !=
+                                     Expected(size, r.op.offset, r.op.len)) {
             ++bad;
           }
         }
@@ -371,7 +366,8 @@ TEST_F(AsyncReaderTest, EightThreadsSubmittingAndPollingConcurrently) {
 // regular file is then read again with pread (see read_async_test.cc, cold
 // file); a pipe cannot be re-read, so here the read must simply complete,
 // once, with a clean error instead of hanging or vanishing.
-TEST_F(AsyncReaderTest, PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) {
+TEST_F(AsyncReaderTest,
+       PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) {
   Pipe p;
   std::string buf(16, '\0');
   AsyncRead read;
@@ -395,7 +391,8 @@ TEST_F(AsyncReaderTest, PipeReadOfAnExitedSubmitterCompletesOnceWithoutHanging) 
   EXPECT_TRUE(due.empty()) << "reported twice";
 }
 
-TEST_F(AsyncReaderTest, ShortReadReapedByAnotherThreadIsContinuedByItsRequester) {
+TEST_F(AsyncReaderTest,
+       ShortReadReapedByAnotherThreadIsContinuedByItsRequester) {
   Pipe mine, theirs;
   std::string buf(16, '\0'), other(4, '\0');
   AsyncRead read, their_read;

@@ -21,6 +21,7 @@
 #include "env/uring/features.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -28,11 +29,12 @@ namespace uring {
 namespace {
 
 using testing::CountingFaults;
-using testing::Expected;
 using testing::FailAtOffset;
 using testing::FailFirstAttempts;
 using testing::SetupFails;
 using testing::ShortResults;
+using ::uringfs::testing::Expected;
+using ::uringfs::testing::WritePatternFile;
 
 // ---------------------------------------------------------------------------
 // ApplyResult: the one place that interprets a result.
@@ -129,13 +131,13 @@ TEST(ApplyResultTest, DirectResultNotAMultipleOfTheAlignmentIsEndOfFile) {
 TEST(ApplyResultTest, LongRequestsAreIssuedInChunksOfAtMostOneGiB) {
   ReadOp op = Op(0, 3 * kMaxChunk + 5, nullptr);
   EXPECT_EQ(op.next_len(), kMaxChunk);
-  EXPECT_TRUE(ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk),
-                          nullptr, &op));
+  EXPECT_TRUE(
+      ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk), nullptr, &op));
   EXPECT_EQ(op.next_offset(), kMaxChunk);
-  EXPECT_TRUE(ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk),
-                          nullptr, &op));
-  EXPECT_TRUE(ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk),
-                          nullptr, &op));
+  EXPECT_TRUE(
+      ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk), nullptr, &op));
+  EXPECT_TRUE(
+      ApplyResult(ReadTarget{}, static_cast<int64_t>(kMaxChunk), nullptr, &op));
   EXPECT_EQ(op.next_len(), 5u);
   EXPECT_FALSE(ApplyResult(ReadTarget{}, 5, nullptr, &op));
   EXPECT_EQ(op.done, op.len);
@@ -158,7 +160,7 @@ class FileFixture {
  protected:
   void OpenFile(uint64_t size) {
     size_ = size;
-    path_ = testing::WritePatternFile("engine", size);
+    path_ = WritePatternFile("engine", size);
     ASSERT_FALSE(path_.empty());
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(fd_, 0);
@@ -307,8 +309,8 @@ TEST_P(ReadEngineTest, EioFailsOnlyTheRequestAtThatOffset) {
 }
 
 TEST_P(ReadEngineTest, ReadsAtAfterAndAcrossEndOfFileAtEveryAlignment) {
-  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192,
-                        8193, 65537}) {
+  for (uint64_t size :
+       {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192, 8193, 65537}) {
     SCOPED_TRACE("size " + std::to_string(size));
     OpenFile(size);
     auto engine = MakeEngine(nullptr);

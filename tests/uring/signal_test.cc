@@ -22,11 +22,15 @@
 #include "env/uring/async_reader.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
+#include "tests/testing/pattern_file.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
 namespace uring {
 namespace {
+
+using ::uringfs::testing::Expected;
+using ::uringfs::testing::WritePatternFile;
 
 std::atomic<int> g_signals{0};
 void OnSignal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
@@ -63,7 +67,7 @@ class SignalTest : public ::testing::Test {
 
 TEST_F(SignalTest, BatchReadsOfSignalledThreadsStillMatchPread) {
   const uint64_t size = 1 << 20;
-  const std::string path = testing::WritePatternFile("signal", size);
+  const std::string path = WritePatternFile("signal", size);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ReadTarget target;
@@ -93,7 +97,7 @@ TEST_F(SignalTest, BatchReadsOfSignalledThreadsStillMatchPread) {
         engine.Read(target, ops.data(), n);
         for (const ReadOp& op : ops) {
           if (op.error != 0 || std::string(op.buf, op.done) !=
-                                   testing::Expected(size, op.offset, op.len)) {
+                                   Expected(size, op.offset, op.len)) {
             bad.fetch_add(1);
           }
         }

@@ -1,6 +1,14 @@
-// Test helpers for the io_uring read path (no RocksDB types): temporary files
-// with known contents, fault injectors for the seam, and an io_uring
-// availability check. testonly.
+// -----------------------------------------------------------------------------
+// tests/uring/test_util.h
+// -----------------------------------------------------------------------------
+//
+// Test helpers for the io_uring read path (no RocksDB types): fault injectors
+// for the env/uring/fault_injector.h seam, an io_uring availability check and
+// test names for suites parameterised over ring-setup errnos. Files with known
+// contents are tests/testing/pattern_file.h.
+//
+// Thread-safety: the injectors are called concurrently by the engine (atomic
+// counters, a mutex where there is a map); the functions are stateless.
 #ifndef URINGFS_TESTS_URING_TEST_UTIL_H_
 #define URINGFS_TESTS_URING_TEST_UTIL_H_
 
@@ -26,56 +34,6 @@ namespace uringfs {
 namespace uring {
 namespace testing {
 
-// The byte at `offset` of every test file: position-dependent, so a read of
-// the wrong range or a shifted resubmission never compares equal.
-inline char PatternByte(uint64_t offset) {
-  uint64_t x = offset * 0x9E3779B97F4A7C15ull;
-  x ^= x >> 29;
-  return static_cast<char>(x & 0xff);
-}
-
-inline std::string Pattern(uint64_t offset, size_t n) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = PatternByte(offset + i);
-  return s;
-}
-
-// What a plain pread loop returns for [offset, offset + n) of `size` bytes.
-inline std::string Expected(uint64_t size, uint64_t offset, size_t n) {
-  if (offset >= size) return std::string();
-  const uint64_t avail = size - offset;
-  return Pattern(offset, n < avail ? n : static_cast<size_t>(avail));
-}
-
-// A unique path under the test's temporary directory.
-inline std::string TempPath(const std::string& name) {
-  static std::atomic<int> seq{0};
-  const char* dir = std::getenv("TEST_TMPDIR");
-  std::string d = dir != nullptr ? dir : "/tmp";
-  return d + "/uring_" + std::to_string(::getpid()) + "_" +
-         std::to_string(seq.fetch_add(1)) + "_" + name;
-}
-
-// Writes a pattern file of `size` bytes; returns its path ("" on failure).
-inline std::string WritePatternFile(const std::string& name, uint64_t size) {
-  const std::string path = TempPath(name);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        0644);
-  if (fd < 0) return "";
-  const std::string data = Pattern(0, static_cast<size_t>(size));
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w <= 0) {
-      ::close(fd);
-      return "";
-    }
-    off += static_cast<size_t>(w);
-  }
-  ::close(fd);
-  return path;
-}
-
 // Whether this process may set up an io_uring ring at all.
 inline bool IoUringAvailable() {
   io_uring ring;
@@ -83,6 +41,23 @@ inline bool IoUringAvailable() {
   ::io_uring_queue_exit(&ring);
   return true;
 }
+
+// A pipe: a read of its empty read end stays in the kernel until the test
+// writes, which makes reads "in flight" deterministic.
+struct Pipe {
+  Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
+  ~Pipe() {
+    if (fds[0] >= 0) ::close(fds[0]);
+    if (fds[1] >= 0) ::close(fds[1]);
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  void Write(const std::string& s) const {
+    EXPECT_EQ(::write(fds[1], s.data(), s.size()),
+              static_cast<ssize_t>(s.size()));
+  }
+  int fds[2] = {-1, -1};
+};
 
 // Counts every result the seam sees; changes nothing.
 class CountingFaults : public FaultInjector {
@@ -174,11 +149,16 @@ class SetupFails : public CountingFaults {
 // Test names for suites parameterised over ring-setup errnos.
 inline std::string SetupErrnoName(const ::testing::TestParamInfo<int>& info) {
   switch (info.param) {
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    default: return "errno" + std::to_string(info.param);
+    case EPERM:
+      return "EPERM";
+    case ENOSYS:
+      return "ENOSYS";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    default:
+      return "errno" + std::to_string(info.param);
   }
 }
 

@@ -32,16 +32,11 @@ namespace uringfs {
 namespace wq {
 namespace {
 
+using testing::BoundWorkers;
 using testing::Counter;
 using testing::Key;
 using testing::kWait;
 using testing::TestItem;
-
-QueueOptions Options(int bound_workers) {
-  QueueOptions o;
-  o.max_bound_workers = bound_workers;
-  return o;
-}
 
 MatchFn Id(int id) {
   return [id](const WorkItem& w) {
@@ -74,7 +69,7 @@ TEST(CancelTest, FreeWorkAndDoWorkRunOnceNormally) {
   Counter freed;
   TestItem a(1), dep(2);
   a.freed = dep.freed = &freed;
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   a.SetDependent(&dep);
   task->Enqueue(&a);
@@ -90,7 +85,7 @@ TEST(CancelTest, FreeWorkAndDoWorkRunOnceOnPendingCancel) {
   Counter freed;
   Blocker blocker(&freed);
   TestItem p(1), dep(2);
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Enqueue(&blocker.item);
   ASSERT_TRUE(blocker.running.WaitAtLeast(1));
@@ -105,7 +100,7 @@ TEST(CancelTest, FreeWorkAndDoWorkRunOnceOnPendingCancel) {
 
 TEST(CancelTest, FreeWorkAndDoWorkRunOnceOnEnqueueAfterExit) {
   TestItem e(1), dep(2);
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Shutdown(ShutdownMode::kDrain);
   e.SetDependent(&dep);
@@ -117,7 +112,7 @@ TEST(CancelTest, FreeWorkAndDoWorkRunOnceOnEnqueueAfterExit) {
 
 TEST(CancelTest, FreeWorkAndDoWorkRunOnceForPreCancelledItem) {
   TestItem x(1), dep(2);
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   x.RequestCancel();
   x.SetDependent(&dep);
@@ -131,7 +126,7 @@ TEST(CancelTest, CancelCascadesThroughDependents) {
   Counter freed;
   Blocker blocker(&freed);
   TestItem chain[4] = {TestItem(1), TestItem(2), TestItem(3), TestItem(4)};
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Enqueue(&blocker.item);
   ASSERT_TRUE(blocker.running.WaitAtLeast(1));
@@ -148,7 +143,7 @@ TEST(CancelTest, ItemTakenButNotStartedIsFoundByCancel) {
   absl::Notification proceed;
   TestItem item(7);
   item.freed = &freed;
-  QueueOptions options = Options(1);
+  QueueOptions options = BoundWorkers(1);
   options.hook = [&](HookPoint point, const WorkItem* w) {
     if (point == HookPoint::kItemTaken && w == &item) {
       taken.Add();
@@ -171,7 +166,7 @@ TEST(CancelTest, ItemTakenButNotStartedIsFoundByCancel) {
 // item moves from the list to a worker. NOTFOUND is only legal once the item
 // has left DoWork (the worker clears `current` under the lock after DoWork).
 TEST(CancelTest, CancelRacingDequeueNeverMissesALiveItem) {
-  Queue queue(Options(2));
+  Queue queue(BoundWorkers(2));
   auto task = queue.NewTask();
   int outcomes[3] = {0, 0, 0};
   for (int i = 0; i < 300; ++i) {
@@ -216,7 +211,7 @@ TEST(CancelTest, CancelReturnCodesFollowPrecedence) {
     running.Add();
     while (!self->cancel_requested()) absl::SleepFor(absl::Microseconds(100));
   };
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Enqueue(&r);
   ASSERT_TRUE(running.WaitAtLeast(1));
@@ -250,7 +245,7 @@ TEST(CancelTest, RunningCancelSetsFlagSeenByDoWork) {
     while (!self->cancel_requested()) absl::SleepFor(absl::Microseconds(100));
     saw = true;
   };
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Enqueue(&r);
   ASSERT_TRUE(running.WaitAtLeast(1));
@@ -273,7 +268,7 @@ TEST(CancelTest, CancelAllFindsEveryEarlierItemDuringConcurrentEnqueues) {
     b.back()->SetHashKey(Key(i % 5));
     b.back()->freed = &freed;
   }
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   task->Enqueue(&blocker.item);
   ASSERT_TRUE(blocker.running.WaitAtLeast(1));
@@ -301,7 +296,7 @@ TEST(CancelTest, CancelByTaskNeverTouchesAnotherTasksWork) {
     t->SetHashKey(Key(1));  // Same key, same creds, same (only) worker.
     t->freed = &freed;
   }
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task_a = queue.NewTask();
   auto task_b = queue.NewTask();
   task_a->Enqueue(&blocker.item);
@@ -324,7 +319,7 @@ TEST(CancelTest, CancelByTaskNeverTouchesAnotherTasksWork) {
 }
 
 TEST(CancelTest, OwnerTokensAreNeverReused) {
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   std::set<uint64_t> seen;
   for (int i = 0; i < 100; ++i) {
     auto task = queue.NewTask();  // Destroyed at once: tokens still differ.
@@ -355,7 +350,7 @@ TEST(CancelTest, TaskCancelShutdownMidChainTerminates) {
     unbound.back()->freed = &freed;
     unbound.back()->body = wait_for_cancel;  // Blocks until cancelled.
   }
-  QueueOptions options = Options(2);
+  QueueOptions options = BoundWorkers(2);
   options.max_unbound_workers = 3;
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -398,7 +393,7 @@ TEST(CancelTest, TaskDrainShutdownRunsBoundWorkAndCancelsUnbound) {
     while (!self->cancel_requested()) absl::SleepFor(absl::Microseconds(200));
     gate.Notify();
   };
-  Queue queue(Options(2));
+  Queue queue(BoundWorkers(2));
   auto task = queue.NewTask();
   for (auto& t : chain) task->Enqueue(t.get());
   ASSERT_TRUE(head_running.WaitAtLeast(1));
@@ -429,7 +424,7 @@ TEST(CancelTest, QueueShutdownLeavesNoThreadsAndSweepsPending) {
   u.SetUnbound();
   p.SetDependent(&dep);
   {
-    Queue queue(Options(1));
+    Queue queue(BoundWorkers(1));
     auto task = queue.NewTask();
     task->Enqueue(&u);
     task->Enqueue(&r);
@@ -476,15 +471,15 @@ TEST(CancelTest, CancelCallbacksRunOnTheCancellingThreadAndMayEnqueue) {
   Blocker blocker(&freed);
   TestItem follow(2);
   follow.freed = &freed;
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   ReentrantItem item(task.get(), &follow);
   task->Enqueue(&blocker.item);
   ASSERT_TRUE(blocker.running.WaitAtLeast(1));
   task->Enqueue(&item);
-  EXPECT_EQ(queue.Cancel([&item](const WorkItem& w) { return &w == &item; },
-                         false),
-            CancelResult::kCancelled);
+  EXPECT_EQ(
+      queue.Cancel([&item](const WorkItem& w) { return &w == &item; }, false),
+      CancelResult::kCancelled);
   EXPECT_EQ(item.thread(), std::this_thread::get_id());
   blocker.gate.Notify();
   ASSERT_TRUE(freed.WaitAtLeast(2));

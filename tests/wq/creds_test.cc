@@ -3,11 +3,12 @@
 //   FileCreatedByWorkItemIsOwnedBySubmitter
 //   EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue
 //   OtherThreadsNeverSeeAChange
-//   IdleWorkerIsBackAtBaseline
+//   IdleWorkerKeepsItsLastIdentityAndNextItemRunsAsItsSubmitter
 // Seam-based parts (a failed switch fails the item; same creds do not
-// re-switch) are in queue_test.cc and run without root. "A worker spawned by
-// an impersonating worker starts at baseline" is by construction (every
-// worker calls CredsSwitcher::Init + RestoreBaseline before its first item);
+// re-switch; identities changed behind a worker's back) are in queue_test.cc
+// and creds_refresh_test.cc and run without root. "A worker spawned by an
+// impersonating worker runs its items as their submitters" holds because
+// every switch starts from what the thread actually runs as;
 // BlockingSpawnFromImpersonatingWorkerRunsNextItemAsItsSubmitter checks the
 // observable effect.
 #include <fcntl.h>
@@ -60,9 +61,7 @@ Seen Observe() {
 
 // Switches only the calling thread (raw syscalls), like a tenant thread.
 bool BecomeOnThisThread(uid_t uid, gid_t gid, std::vector<gid_t> groups) {
-  CredsSwitcher sw(CredsOps::Default(),
-                   std::make_shared<const Creds>(0, 0, std::vector<gid_t>()));
-  sw.Init();
+  CredsSwitcher sw(CredsOps::Default());
   return sw.Apply(std::make_shared<const Creds>(uid, gid, std::move(groups))) ==
          0;
 }
@@ -75,10 +74,10 @@ bool CanSwitch() {
   return ok;
 }
 
-#define SKIP_UNLESS_ROOT()                                                  \
-  if (!CanSwitch())                                                         \
-  GTEST_SKIP() << "needs root with CAP_SETUID/CAP_SETGID and uids "         \
-               << kUidA << "/" << kUidB << " usable (not root, or a user " \
+#define SKIP_UNLESS_ROOT()                                                   \
+  if (!CanSwitch())                                                          \
+  GTEST_SKIP() << "needs root with CAP_SETUID/CAP_SETGID and uids " << kUidA \
+               << "/" << kUidB << " usable (not root, or a user "            \
                << "namespace without them)"
 
 class ObservingItem final : public WorkItem {
@@ -113,7 +112,8 @@ std::string TaskStatusLine(pid_t tid, const std::string& key) {
 TEST(CredsTest, FileCreatedByWorkItemIsOwnedBySubmitter) {
   SKIP_UNLESS_ROOT();
   const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/wqcredsXXXXXX";
+  std::string dir =
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/wqcredsXXXXXX";
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
   const int dirfd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY);
@@ -147,7 +147,8 @@ TEST(CredsTest, FileCreatedByWorkItemIsOwnedBySubmitter) {
   ::rmdir(dir.c_str());
 }
 
-TEST(CredsTest, EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue) {
+TEST(CredsTest,
+     EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue) {
   SKIP_UNLESS_ROOT();
   Counter freed;
   ObservingItem a1, b1, a2;
@@ -223,12 +224,14 @@ TEST(CredsTest, OtherThreadsNeverSeeAChange) {
   for (auto& i : items) ASSERT_EQ(i->seen.fsuid, kUidA);
 }
 
-TEST(CredsTest, IdleWorkerIsBackAtBaseline) {
+TEST(CredsTest, IdleWorkerKeepsItsLastIdentityAndNextItemRunsAsItsSubmitter) {
   SKIP_UNLESS_ROOT();
   Counter freed;
-  ObservingItem item;
-  item.freed = &freed;
-  Queue queue;
+  ObservingItem item, root_item;
+  item.freed = root_item.freed = &freed;
+  QueueOptions o;
+  o.max_bound_workers = 1;  // The same worker runs both items.
+  Queue queue(std::move(o));
   auto task = queue.NewTask();
   std::thread tenant([&] {
     ASSERT_TRUE(BecomeOnThisThread(kUidB, kGidB, {kGidB}));
@@ -236,17 +239,24 @@ TEST(CredsTest, IdleWorkerIsBackAtBaseline) {
   });
   tenant.join();
   ASSERT_TRUE(freed.WaitAtLeast(1));
-  ASSERT_TRUE(Quiesce(queue));  // Parked: baseline restored before parking.
+  ASSERT_TRUE(Quiesce(queue));  // Parked, as the tenant (no baseline).
   EXPECT_EQ(item.seen.fsuid, kUidB);
-  // "Uid: real effective saved fs"; the fs field must be 0 again.
+  // "Uid: real effective saved fs"; only the fs field is the tenant's.
   const std::string uid_line = TaskStatusLine(item.seen.tid, "Uid:");
   ASSERT_FALSE(uid_line.empty());
-  EXPECT_EQ(uid_line.substr(uid_line.find_last_of('\t') + 1), "0");
-  const std::string groups = TaskStatusLine(item.seen.tid, "Groups:");
-  EXPECT_EQ(groups.find(std::to_string(kGidB)), std::string::npos) << groups;
+  EXPECT_EQ(uid_line.substr(uid_line.find_last_of('\t') + 1),
+            std::to_string(kUidB));
+  const Seen me = Observe();
+  task->Enqueue(&root_item);  // Captured as this (root) thread.
+  ASSERT_TRUE(freed.WaitAtLeast(2));
+  EXPECT_EQ(root_item.seen.tid, item.seen.tid);
+  EXPECT_EQ(root_item.seen.fsuid, me.fsuid);
+  EXPECT_EQ(root_item.seen.fsgid, me.fsgid);
+  EXPECT_EQ(root_item.seen.groups, me.groups);
 }
 
-TEST(CredsTest, BlockingSpawnFromImpersonatingWorkerRunsNextItemAsItsSubmitter) {
+TEST(CredsTest,
+     BlockingSpawnFromImpersonatingWorkerRunsNextItemAsItsSubmitter) {
   SKIP_UNLESS_ROOT();
   Counter freed;
   absl::Notification queued, gate;

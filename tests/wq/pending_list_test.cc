@@ -101,14 +101,17 @@ TEST(PendingListTest, RemovingTailMiddleAndHeadRepairsBucketTail) {
   Push(&list, &b);
   std::vector<WorkItem*> out;
   ASSERT_EQ(list.RemoveIf([](const WorkItem& w) { return MatchId(w, 4); },
-                          false, &out), 1u);  // Tail.
+                          false, &out),
+            1u);  // Tail.
   ASSERT_TRUE(list.CheckIntegrity());
   Push(&list, Hashed(&a5, 1));  // Must attach after a3, before b.
   ASSERT_TRUE(list.CheckIntegrity());
   ASSERT_EQ(list.RemoveIf([](const WorkItem& w) { return MatchId(w, 2); },
-                          false, &out), 1u);  // Middle.
+                          false, &out),
+            1u);  // Middle.
   ASSERT_EQ(list.RemoveIf([](const WorkItem& w) { return MatchId(w, 1); },
-                          false, &out), 1u);  // Head.
+                          false, &out),
+            1u);  // Head.
   ASSERT_TRUE(list.CheckIntegrity());
   Push(&list, Hashed(&a6, 1));
   ASSERT_TRUE(list.CheckIntegrity());
@@ -120,8 +123,9 @@ TEST(PendingListTest, RemovingTailMiddleAndHeadRepairsBucketTail) {
   TestItem c1(8), c2(9), c3(10);
   Push(&list, Hashed(&c1, 2));
   Push(&list, Hashed(&c2, 2));
-  ASSERT_EQ(list.RemoveIf([](const WorkItem& w) { return w.hashed(); }, true,
-                          &out), 2u);
+  ASSERT_EQ(
+      list.RemoveIf([](const WorkItem& w) { return w.hashed(); }, true, &out),
+      2u);
   Push(&list, Hashed(&c3, 2));
   EXPECT_TRUE(list.CheckIntegrity());
   EXPECT_EQ(list.size(), 1u);
@@ -159,8 +163,9 @@ TEST(PendingListTest, RemoveIfAllTakesEveryMatchInOrder) {
     Push(&list, &t);
   }
   std::vector<WorkItem*> out;
-  EXPECT_EQ(list.RemoveIf([](const WorkItem& w) { return !w.hashed(); }, true,
-                          &out), 3u);
+  EXPECT_EQ(
+      list.RemoveIf([](const WorkItem& w) { return !w.hashed(); }, true, &out),
+      3u);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(static_cast<TestItem*>(out[0])->id(), 1);
   EXPECT_EQ(static_cast<TestItem*>(out[2])->id(), 5);

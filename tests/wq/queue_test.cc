@@ -31,18 +31,13 @@ namespace uringfs {
 namespace wq {
 namespace {
 
+using testing::BoundWorkers;
 using testing::Counter;
-using testing::Quiesce;
 using testing::Key;
 using testing::kWait;
 using testing::Log;
+using testing::Quiesce;
 using testing::TestItem;
-
-QueueOptions Options(int bound_workers) {
-  QueueOptions o;
-  o.max_bound_workers = bound_workers;
-  return o;
-}
 
 std::vector<std::unique_ptr<TestItem>> MakeItems(int n, Counter* freed) {
   std::vector<std::unique_ptr<TestItem>> items;
@@ -51,6 +46,20 @@ std::vector<std::unique_ptr<TestItem>> MakeItems(int n, Counter* freed) {
     items.back()->freed = freed;
   }
   return items;
+}
+
+// Gives every item of `items` hash key 1 and the start log `log`; the first
+// one, once running, counts itself in `running` and waits for `gate`.
+void SameKeyFirstHeld(const std::vector<std::unique_ptr<TestItem>>& items,
+                      Log* log, Counter* running, absl::Notification* gate) {
+  for (const auto& item : items) {
+    item->SetHashKey(Key(1));
+    item->started_log = log;
+  }
+  items[0]->body = [running, gate](TestItem*) {
+    running->Add();
+    gate->WaitForNotificationWithTimeout(kWait);
+  };
 }
 
 // Checks that no two items of one key are inside DoWork at once.
@@ -77,7 +86,7 @@ TEST(WorkQueueTest, SameKeyItemsNeverRunConcurrently) {
   OverlapDetector detector;
   Log log[kKeys];
   auto items = MakeItems(kPerKey * kKeys, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task_a = queue.NewTask();
   auto task_b = queue.NewTask();  // Two tasks share the key space.
   for (int i = 0; i < kPerKey * kKeys; ++i) {
@@ -101,21 +110,15 @@ TEST(WorkQueueTest, SameKeyItemsNeverRunConcurrently) {
   }
 }
 
-TEST(WorkQueueTest, SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning) {
+TEST(WorkQueueTest,
+     SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning) {
   Counter freed, first_running;
   absl::Notification gate;
   Log log;
   auto items = MakeItems(10, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
-  for (auto& item : items) {
-    item->SetHashKey(Key(1));
-    item->started_log = &log;
-  }
-  items[0]->body = [&](TestItem*) {
-    first_running.Add();
-    gate.WaitForNotificationWithTimeout(kWait);
-  };
+  SameKeyFirstHeld(items, &log, &first_running, &gate);
   for (int i = 0; i < 3; ++i) task->Enqueue(items[i].get());
   ASSERT_TRUE(first_running.WaitAtLeast(1));
   // The run [0..2] is executing: these form a new run behind it.
@@ -130,7 +133,7 @@ TEST(WorkQueueTest, CollidingBucketsAreSerialisedInSubmitOrder) {
   OverlapDetector detector;
   Log log;
   auto items = MakeItems(40, &freed);
-  QueueOptions options = Options(4);
+  QueueOptions options = BoundWorkers(4);
   options.bucket_fn = [](const HashKey&) { return HashKey{0, 0}; };
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -154,7 +157,7 @@ TEST(WorkQueueTest, BlockedChainDoesNotHoldUpUnrelatedWork) {
   Counter freed, blocked;
   absl::Notification gate;
   auto items = MakeItems(5, &freed);
-  Queue queue(Options(2));
+  Queue queue(BoundWorkers(2));
   auto task = queue.NewTask();
   items[0]->SetHashKey(Key(1));
   items[0]->body = [&](TestItem*) {
@@ -181,7 +184,7 @@ TEST(WorkQueueTest, StalledBucketsAreAlwaysResumed) {
   Counter freed;
   OverlapDetector detector;
   auto items = MakeItems(kItems, &freed);
-  QueueOptions options = Options(3);
+  QueueOptions options = BoundWorkers(3);
   // Many keys, two buckets: most workers find only held buckets and park.
   options.bucket_fn = [](const HashKey& k) { return HashKey{0, k.lo % 2}; };
   Queue queue(std::move(options));
@@ -209,7 +212,7 @@ TEST(WorkQueueTest, StalledBucketsAreAlwaysResumed) {
 TEST(WorkQueueTest, UnhashedDependentRunsInlineOnSameWorker) {
   Counter freed;
   auto items = MakeItems(2, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
   items[0]->SetDependent(items[1].get());
   task->Enqueue(items[0].get());
@@ -226,16 +229,9 @@ TEST(WorkQueueTest, HashedDependentIsRequeuedBehindItsBucket) {
   absl::Notification gate;
   Log log;
   auto items = MakeItems(4, &freed);
-  Queue queue(Options(4));
+  Queue queue(BoundWorkers(4));
   auto task = queue.NewTask();
-  for (auto& item : items) {
-    item->SetHashKey(Key(1));
-    item->started_log = &log;
-  }
-  items[0]->body = [&](TestItem*) {
-    first_running.Add();
-    gate.WaitForNotificationWithTimeout(kWait);
-  };
+  SameKeyFirstHeld(items, &log, &first_running, &gate);
   items[0]->SetDependent(items[3].get());  // Hashed dependent of item 0.
   task->Enqueue(items[0].get());
   ASSERT_TRUE(first_running.WaitAtLeast(1));
@@ -249,7 +245,7 @@ TEST(WorkQueueTest, HashedDependentIsRequeuedBehindItsBucket) {
 TEST(WorkQueueTest, ThrowingDoWorkIsCaughtAndBucketIsReleased) {
   Counter freed;
   auto items = MakeItems(3, &freed);
-  Queue queue(Options(1));
+  Queue queue(BoundWorkers(1));
   auto task = queue.NewTask();
   for (auto& item : items) item->SetHashKey(Key(9));
   items[0]->throw_in_do_work = true;
@@ -286,6 +282,15 @@ class FakeCredsOps final : public CredsOps {
     *groups = state().groups;
     return 0;
   }
+  // No capabilities at all: nothing to switch there.
+  int CapGet(Capabilities* caps) override {
+    *caps = Capabilities();
+    return 0;
+  }
+  int CapSet(const Capabilities& /*caps*/) override {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
   static uid_t CurrentFsuid() { return state().fsuid; }
 
   std::atomic<bool> fail_ids{false};  // relaxed: set before use.
@@ -307,7 +312,7 @@ TEST(WorkQueueTest, FailedCredsSwitchFailsItemWithoutRunningIt) {
   Counter freed;
   FakeCredsOps ops;
   auto items = MakeItems(2, &freed);
-  QueueOptions options = Options(1);
+  QueueOptions options = BoundWorkers(1);
   options.creds_ops = &ops;
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -316,7 +321,7 @@ TEST(WorkQueueTest, FailedCredsSwitchFailsItemWithoutRunningIt) {
   bool ran = false;
   items[0]->body = [&ran](TestItem*) { ran = true; };
   task->Enqueue(items[0].get());
-  task->Enqueue(items[1].get());  // Baseline creds: still runs.
+  task->Enqueue(items[1].get());  // Captured: the worker's own; still runs.
   ASSERT_TRUE(freed.WaitAtLeast(2));
   EXPECT_FALSE(ran);
   EXPECT_EQ(items[0]->do_status(), -EPERM);
@@ -324,11 +329,11 @@ TEST(WorkQueueTest, FailedCredsSwitchFailsItemWithoutRunningIt) {
   EXPECT_EQ(items[1]->do_status(), 0);
 }
 
-TEST(WorkQueueTest, SameCredsItemsDoNotReswitchAndIdleWorkerReturnsToBaseline) {
+TEST(WorkQueueTest, SameCredsItemsDoNotReswitch) {
   Counter freed;
   FakeCredsOps ops;
   auto items = MakeItems(10, &freed);
-  QueueOptions options = Options(1);
+  QueueOptions options = BoundWorkers(1);
   options.creds_ops = &ops;
   Queue queue(std::move(options));
   auto task = queue.NewTask();
@@ -339,8 +344,7 @@ TEST(WorkQueueTest, SameCredsItemsDoNotReswitchAndIdleWorkerReturnsToBaseline) {
     item->SetHashKey(Key(1));
     item->SetCreds(tenant);
     item->body = [&wrong, &all_queued](TestItem*) {
-      // Keep the worker busy until all ten are queued, so it never parks
-      // (and returns to the baseline) in between.
+      // Keep the worker busy until all ten are queued.
       all_queued.WaitForNotificationWithTimeout(kWait);
       if (FakeCredsOps::CurrentFsuid() != 7) {
         wrong.fetch_add(1, std::memory_order_relaxed);
@@ -350,11 +354,12 @@ TEST(WorkQueueTest, SameCredsItemsDoNotReswitchAndIdleWorkerReturnsToBaseline) {
   }
   all_queued.Notify();
   ASSERT_TRUE(freed.WaitAtLeast(10));
-  // Wait until the worker is parked (it restores the baseline first).
+  // Wait until the worker is parked: it keeps the tenant's identity.
   ASSERT_TRUE(Quiesce(queue));
   EXPECT_EQ(wrong.load(), 0);
-  // One switch to the tenant (same creds for all ten) and one back.
-  EXPECT_EQ(queue.GetStats().creds_switches, 2u);
+  // One switch to the tenant (same creds for all ten), none back.
+  EXPECT_EQ(queue.GetStats().creds_switches, 1u);
+  EXPECT_EQ(FakeCredsOps::CurrentFsuid(), 100u);  // This thread: untouched.
 }
 
 }  // namespace

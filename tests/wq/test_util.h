@@ -107,7 +107,9 @@ class TestItem final : public WorkItem {
   int do_calls() const { return do_calls_.load(std::memory_order_relaxed); }
   int free_calls() const { return free_calls_.load(std::memory_order_acquire); }
   int do_status() const { return do_status_.load(std::memory_order_relaxed); }
-  int free_status() const { return free_status_.load(std::memory_order_relaxed); }
+  int free_status() const {
+    return free_status_.load(std::memory_order_relaxed);
+  }
   std::thread::id do_thread() const { return do_thread_; }
   bool saw_cancel_at_start() const { return saw_cancel_at_start_; }
 
@@ -122,6 +124,13 @@ class TestItem final : public WorkItem {
 };
 
 inline HashKey Key(uint64_t n) { return HashKey{7, n}; }
+
+// Queue options with at most `n` bound workers, the rest default.
+inline QueueOptions BoundWorkers(int n) {
+  QueueOptions o;
+  o.max_bound_workers = n;
+  return o;
+}
 
 // Polls `cond` until it holds or `kWait` passes. For conditions that have no
 // event to wait on (worker counts, timeouts); returns the final value.

@@ -7,8 +7,9 @@
 //      creation is ever deferred (creation happens inline on the enqueueing or
 //      blocking thread), so there is no request queue to sweep.
 //   20 ConcurrentItemStartsWorkerWhileOneRunsButPlainItemDoesNot
-//   21 BlockingWorkerHandsOffQueuedWork, BlockingWithNothingRunnableCreatesNothing
-//   22 IdleWorkersExitAfterTimeoutExceptTheLast, EnqueueRacingIdleExitIsServed.
+//   21 BlockingWorkerHandsOffQueuedWork,
+//   BlockingWithNothingRunnableCreatesNothing 22
+//   IdleWorkersExitAfterTimeoutExceptTheLast, EnqueueRacingIdleExitIsServed.
 //      "A free-list walker skips an exiting worker" holds by construction: a
 //      worker leaves the free list under the queue mutex before it decides to
 //      exit, and activation only ever picks from the free list.
@@ -230,7 +231,8 @@ TEST(WorkersTest, IdleWorkersExitAfterTimeoutExceptTheLast) {
   EXPECT_EQ(f.queue->GetStats().bound.workers, 3);
   f.gate.Notify();
   ASSERT_TRUE(f.freed.WaitAtLeast(3));
-  ASSERT_TRUE(Eventually([&] { return f.queue->GetStats().bound.workers == 1; }));
+  ASSERT_TRUE(
+      Eventually([&] { return f.queue->GetStats().bound.workers == 1; }));
   absl::SleepFor(absl::Milliseconds(100));  // Several more timeouts.
   EXPECT_EQ(f.queue->GetStats().bound.workers, 1);
 }
@@ -322,7 +324,8 @@ TEST(WorkersTest, LimitsCanBeChangedAtRunTime) {
   f.queue->SetMaxWorkers(Account::kBound, 1);
   f.gate.Notify();
   ASSERT_TRUE(f.freed.WaitAtLeast(3));
-  ASSERT_TRUE(Eventually([&] { return f.queue->GetStats().bound.workers == 1; }));
+  ASSERT_TRUE(
+      Eventually([&] { return f.queue->GetStats().bound.workers == 1; }));
 }
 
 }  // namespace

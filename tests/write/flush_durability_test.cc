@@ -26,7 +26,7 @@
 
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/temp_dir.h"
+#include "tests/testing/temp_dir.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -47,8 +47,7 @@ char PatternByte(size_t i) { return static_cast<char>('a' + (i * 7) % 26); }
 [[noreturn]] void AppendFlushAndDie(const std::string& uri,
                                     const std::string& fname) {
   std::shared_ptr<rocksdb::FileSystem> fs;
-  if (!rocksdb::FileSystem::CreateFromString(rocksdb::ConfigOptions(), uri,
-                                             &fs)
+  if (!rocksdb::FileSystem::CreateFromString(rocksdb::ConfigOptions(), uri, &fs)
            .ok()) {
     ::_exit(1);
   }

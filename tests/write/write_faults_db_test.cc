@@ -29,17 +29,17 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "tests/deadline.h"
-#include "tests/status_matchers.h"
-#include "tests/write/seam_fs.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/seam_fs.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -54,7 +54,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kDeadline = 20s;
 
-// A hang fails the test binary with a message (tests/deadline.h).
+// A hang fails the test binary with a message (tests/testing/deadline.h).
 void WithDeadline(const char* what, std::function<void()> fn) {
   testing::WithDeadline(what, kDeadline, std::move(fn));
 }
@@ -109,11 +109,13 @@ class WriteFaultsDbTest : public ::testing::Test {
     const std::string root = env != nullptr && *env != '\0' ? env : "/var/tmp";
     const ::testing::TestInfo* info =
         ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    std::string name =
+        std::string(info->test_suite_name()) + "." + info->name();
     for (char& c : name) {
       if (c == '/') c = '_';
     }
-    dir_ = root + "/uringfs_dbfaults_" + std::to_string(::getpid()) + "_" + name;
+    dir_ =
+        root + "/uringfs_dbfaults_" + std::to_string(::getpid()) + "_" + name;
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
     seam_ = std::make_shared<SeamFileSystem>();
@@ -189,7 +191,8 @@ class WriteFaultsDbTest : public ::testing::Test {
     o.env = rocksdb::Env::Default();
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s;
-    WithDeadline("stock DB::Open", [&] { s = rocksdb::DB::Open(o, dir_, &raw); });
+    WithDeadline("stock DB::Open",
+                 [&] { s = rocksdb::DB::Open(o, dir_, &raw); });
     ASSERT_OK(s);
     std::unique_ptr<rocksdb::DB> db(raw);
     int missing = 0;
@@ -198,7 +201,8 @@ class WriteFaultsDbTest : public ::testing::Test {
       rocksdb::Status g = db->Get(rocksdb::ReadOptions(), Key(i), &v);
       if (!g.ok() || v != Value(i)) {
         if (++missing <= 5) {
-          ADD_FAILURE() << "acknowledged " << Key(i) << " lost: " << g.ToString()
+          ADD_FAILURE() << "acknowledged " << Key(i)
+                        << " lost: " << g.ToString()
                         << (g.ok() ? " (wrong value)" : "");
         }
       }

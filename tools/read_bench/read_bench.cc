@@ -42,7 +42,7 @@ std::unique_ptr<rocksdb::FSRandomAccessFile> Open(const std::string& uri,
   if (uri.empty()) {
     fs = rocksdb::FileSystem::Default();
   } else if (!rocksdb::FileSystem::CreateFromString(rocksdb::ConfigOptions(),
-                                                   uri, &fs)
+                                                    uri, &fs)
                   .ok()) {
     std::fprintf(stderr, "cannot create %s\n", uri.c_str());
     std::exit(2);
@@ -63,13 +63,14 @@ std::unique_ptr<rocksdb::FSRandomAccessFile> Open(const std::string& uri,
 Path FsPath(const std::string& name, const std::string& uri,
             const std::string& file, bool direct) {
   std::shared_ptr<rocksdb::FSRandomAccessFile> f = Open(uri, file, direct);
-  return {name, [f](uint64_t offset, char* buf) {
+  return {name,
+          [f](uint64_t offset, char* buf) {
             rocksdb::Slice r;
-            return f->Read(offset, 4096, rocksdb::IOOptions(), &r, buf,
-                           nullptr)
+            return f->Read(offset, 4096, rocksdb::IOOptions(), &r, buf, nullptr)
                        .ok() &&
                    r.size() == 4096;
-          }, {}};
+          },
+          {}};
 }
 
 }  // namespace
@@ -81,31 +82,45 @@ int main(int argc, char** argv) {
   std::string file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--direct") direct = true;
-    else if (a == "--reads" && i + 1 < argc) reads = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
-    else file = a;
+    if (a == "--direct")
+      direct = true;
+    else if (a == "--reads" && i + 1 < argc)
+      reads = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--rounds" && i + 1 < argc)
+      rounds = std::atoi(argv[++i]);
+    else
+      file = a;
   }
   if (file.empty()) {
-    std::fprintf(stderr, "usage: read_bench [--direct] [--reads N] [--rounds R] FILE\n");
+    std::fprintf(
+        stderr, "usage: read_bench [--direct] [--reads N] [--rounds R] FILE\n");
     return 2;
   }
   const int fd = ::open(file.c_str(), O_RDONLY | (direct ? O_DIRECT : 0));
-  if (fd < 0) { std::perror(file.c_str()); return 2; }
+  if (fd < 0) {
+    std::perror(file.c_str());
+    return 2;
+  }
   const off_t size = ::lseek(fd, 0, SEEK_END);
-  if (size < 8192) { std::fprintf(stderr, "file too small\n"); return 2; }
+  if (size < 8192) {
+    std::fprintf(stderr, "file too small\n");
+    return 2;
+  }
 
   std::vector<uint64_t> offsets(reads);
   std::mt19937_64 rng(42);
   for (uint64_t& o : offsets) o = (rng() % (size / 4096 - 1)) * 4096;
 
   std::vector<Path> paths;
-  paths.push_back({"pread", [fd](uint64_t offset, char* buf) {
+  paths.push_back({"pread",
+                   [fd](uint64_t offset, char* buf) {
                      return ::pread(fd, buf, 4096, offset) == 4096;
-                   }, {}});
+                   },
+                   {}});
   paths.push_back(FsPath("rocksdb-posix", "", file, direct));
   paths.push_back(FsPath("uringfs", "uringfs://", file, direct));
-  paths.push_back(FsPath("uringfs-pread", "uringfs://?use_io_uring=false", file, direct));
+  paths.push_back(
+      FsPath("uringfs-pread", "uringfs://?use_io_uring=false", file, direct));
 
   char* buf = nullptr;
   if (posix_memalign(reinterpret_cast<void**>(&buf), 4096, 4096) != 0) return 2;
@@ -113,9 +128,14 @@ int main(int argc, char** argv) {
     for (Path& p : paths) {
       const auto start = Clock::now();
       for (uint64_t o : offsets) {
-        if (!p.read(o, buf)) { std::fprintf(stderr, "%s failed\n", p.name.c_str()); return 1; }
+        if (!p.read(o, buf)) {
+          std::fprintf(stderr, "%s failed\n", p.name.c_str());
+          return 1;
+        }
       }
-      const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+      const double ns =
+          std::chrono::duration<double, std::nano>(Clock::now() - start)
+              .count();
       p.ns_per_read.push_back(ns / reads);
     }
   }
@@ -124,12 +144,16 @@ int main(int argc, char** argv) {
     return v[v.size() / 2];
   };
   const double base = median(paths[0].ns_per_read);
-  std::printf("| path | ns per 4 KiB read (median of %d) | vs pread |\n|---|---:|---:|\n", rounds);
+  std::printf(
+      "| path | ns per 4 KiB read (median of %d) | vs pread "
+      "|\n|---|---:|---:|\n",
+      rounds);
   for (Path& p : paths) {
     const double m = median(p.ns_per_read);
     std::printf("| %s | %.0f | %.3fx |\n", p.name.c_str(), m, m / base);
   }
-  std::printf("%s, %zu reads per round, %s\n", direct ? "O_DIRECT" : "buffered (warm)", reads, file.c_str());
+  std::printf("%s, %zu reads per round, %s\n",
+              direct ? "O_DIRECT" : "buffered (warm)", reads, file.c_str());
   free(buf);
   ::close(fd);
   return 0;

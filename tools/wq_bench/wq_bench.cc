@@ -88,9 +88,10 @@ void Latency(int iters) {
                p * static_cast<double>(samples.size() - 1))]) /
            1000.0;
   };
-  std::printf("latency_idle_worker iters=%d median_us=%.1f p90_us=%.1f "
-              "p99_us=%.1f\n",
-              iters, pct(0.5), pct(0.9), pct(0.99));
+  std::printf(
+      "latency_idle_worker iters=%d median_us=%.1f p90_us=%.1f "
+      "p99_us=%.1f\n",
+      iters, pct(0.5), pct(0.9), pct(0.99));
 }
 
 // Enqueues `n` items from one thread and returns items per second from the
@@ -121,7 +122,8 @@ int Main(int argc, char** argv) {
   const int latency_iters = argc > 1 ? std::atoi(argv[1]) : 5000;
   const int unhashed_items = argc > 2 ? std::atoi(argv[2]) : 200000;
   const int hashed_items = argc > 3 ? std::atoi(argv[3]) : 4000;
-  std::printf("wq_bench cpus=%u workers=4\n", std::thread::hardware_concurrency());
+  std::printf("wq_bench cpus=%u workers=4\n",
+              std::thread::hardware_concurrency());
   Latency(latency_iters);
   std::printf("unhashed_noop items=%d items_per_s=%.0f\n", unhashed_items,
               Throughput(unhashed_items, 0, 0));
@@ -129,9 +131,10 @@ int Main(int argc, char** argv) {
   for (int keys : {1, 2, 8, 64}) {
     const double rate = Throughput(hashed_items, keys, 100);
     if (keys == 1) one_key = rate;
-    std::printf("hashed_block100us keys=%d items=%d items_per_s=%.0f "
-                "speedup_vs_1key=%.2f\n",
-                keys, hashed_items, rate, rate / one_key);
+    std::printf(
+        "hashed_block100us keys=%d items=%d items_per_s=%.0f "
+        "speedup_vs_1key=%.2f\n",
+        keys, hashed_items, rate, rate / one_key);
   }
   return 0;
 }

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "env/uring_file_system.h"
 #include "env/fs_tasks.h"
 #include "env/process_queue.h"
+#include "env/uring_file_system.h"
 #include "env/write_scheduler.h"
 #include "rocksdb/file_system.h"
 #include "uringfs/options.h"
@@ -118,18 +118,19 @@ int main(int argc, char** argv) {
     const std::string record(size, 'r');
     std::vector<double> a, b, c, d;
     for (int r = 0; r < reps; ++r) {
-      a.push_back(AppendRecords(stock.get(), dir + "/stock.log", record, n,
-                                true));
-      b.push_back(AppendRecords(uring.get(), dir + "/through.log", record, n,
-                                true));
+      a.push_back(
+          AppendRecords(stock.get(), dir + "/stock.log", record, n, true));
+      b.push_back(
+          AppendRecords(uring.get(), dir + "/through.log", record, n, true));
       c.push_back(QueuedAndWaited(dir + "/queued.log", record, n));
-      d.push_back(AppendRecords(uring.get(), dir + "/behind.sst", record, n,
-                                false));
+      d.push_back(
+          AppendRecords(uring.get(), dir + "/behind.sst", record, n, false));
     }
-    std::printf("record=%zu stock_flush=%.0f through_flush=%.0f "
-                "queued_wait=%.0f behind_append=%.0f (ns/record, median of "
-                "%d x %zu)\n",
-                size, Median(a), Median(b), Median(c), Median(d), reps, n);
+    std::printf(
+        "record=%zu stock_flush=%.0f through_flush=%.0f "
+        "queued_wait=%.0f behind_append=%.0f (ns/record, median of "
+        "%d x %zu)\n",
+        size, Median(a), Median(b), Median(c), Median(d), reps, n);
   }
   return 0;
 }

@@ -18,8 +18,10 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/async_call.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -47,9 +49,9 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
     const uint64_t off = rng() % size;
     std::string scratch(4000, '\0');
     Slice result;
-    ASSERT_OK(file->Read(off, 4000, IOOptions(), &result, &scratch[0],
-                         nullptr));
-    ASSERT_EQ(result.ToString(), ut::Expected(size, off, 4000));
+    ASSERT_OK(
+        file->Read(off, 4000, IOOptions(), &result, &scratch[0], nullptr));
+    ASSERT_EQ(result.ToString(), testing::Expected(size, off, 4000));
   }
   std::vector<uint64_t> offsets(8);
   for (uint64_t& o : offsets) o = rng() % size;
@@ -69,7 +71,7 @@ void ReadSome(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
   std::vector<void*> handles = {h};
   ASSERT_OK(fs->Poll(handles, 1));
   del(h);
-  ASSERT_EQ(got, ut::Expected(size, areq.offset, 1000));
+  ASSERT_EQ(got, testing::Expected(size, areq.offset, 1000));
 }
 
 class FdLeakTest : public ::testing::Test {
@@ -78,7 +80,7 @@ class FdLeakTest : public ::testing::Test {
     if (!ut::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; no rings to leak";
     }
-    path_ = ut::WritePatternFile("fdleak", kSize);
+    path_ = testing::WritePatternFile("fdleak", kSize);
     ASSERT_FALSE(path_.empty());
   }
   void TearDown() override {
@@ -162,6 +164,22 @@ TEST_F(FdLeakTest, GetStatsSetsUpNoRing) {
 // Ring setup can fail after a successful probe (fd limit, memlock): reads
 // must fall back to pread, counted as ring setup failures. RLIMIT_NOFILE is
 // lowered so that no new descriptor can be created, then restored.
+// Lowers the soft RLIMIT_NOFILE to the lowest free descriptor, so that no
+// new descriptor can be opened: `*old` receives the limits to restore,
+// `*limited` whether an open(2) now fails.
+void ExhaustDescriptors(rlimit* old, bool* limited) {
+  const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, old), 0);
+  rlimit low = *old;
+  low.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  *limited = probe < 0;
+  if (probe >= 0) ::close(probe);
+}
+
 TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   auto fs = testing::NewFs(true, 8);
   auto file = testing::OpenRandom(fs.get(), path_);  // Probe done, ring closed.
@@ -170,17 +188,9 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
   // when a ring that was never set up is torn down: it would be 0).
   const int zero_flags = ::fcntl(0, F_GETFD);
   // No GetStats() here: it would set up the async reader's ring.
-  const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(lowest_free, 0);
-  ::close(lowest_free);
   rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
-  rlimit low = old;
-  low.rlim_cur = static_cast<rlim_t>(lowest_free);
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
-  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const bool limited = probe < 0;
-  if (probe >= 0) ::close(probe);
+  bool limited = false;
+  ASSERT_NO_FATAL_FAILURE(ExhaustDescriptors(&old, &limited));
 
   // A batch: batches always go through a ring (no page-cache shortcut).
   std::vector<FSReadRequest> reqs(2);
@@ -191,37 +201,27 @@ TEST_F(FdLeakTest, RingSetupFailingAfterTheProbeFallsBackToPread) {
     reqs[i].scratch = &bufs[i][0];
   }
   rocksdb::IOStatus s = file->MultiRead(reqs.data(), 2, IOOptions(), nullptr);
-  FSReadRequest areq;
-  std::string ascratch(700, '\0');
-  areq.offset = 777;
-  areq.len = 700;
-  areq.scratch = &ascratch[0];
-  void* h = nullptr;
-  rocksdb::IOHandleDeleter del;
-  std::string agot;
-  rocksdb::IOStatus as = file->ReadAsync(
-      areq, IOOptions(),
-      [&](const FSReadRequest& r, void*) { agot = r.result.ToString(); },
-      nullptr, &h, &del, nullptr);
-  std::vector<void*> handles = {h};
+  testing::AsyncCall async;
+  rocksdb::IOStatus as = async.Start(file.get(), 777, 700);
+  std::vector<void*> handles = {async.handle};
   rocksdb::IOStatus ps =
-      h != nullptr ? fs->Poll(handles, 1) : rocksdb::IOStatus::OK();
+      async.handle != nullptr ? fs->Poll(handles, 1) : rocksdb::IOStatus::OK();
   EXPECT_EQ(::fcntl(0, F_GETFD), zero_flags)
       << "a failed ring setup closed descriptor 0";
   const UringFsStats st = fs->GetStats();
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);  // Restore before asserting.
-  if (h != nullptr) del(h);
+  async.Release();
 
   ASSERT_TRUE(limited) << "could not exhaust the descriptor limit";
   EXPECT_TRUE(st.io_uring_in_use);
   ASSERT_OK(s);
   for (const FSReadRequest& r : reqs) {
     ASSERT_OK(r.status);
-    EXPECT_EQ(r.result.ToString(), ut::Expected(kSize, r.offset, r.len));
+    EXPECT_EQ(r.result.ToString(), testing::Expected(kSize, r.offset, r.len));
   }
   ASSERT_OK(as);
   ASSERT_OK(ps);
-  EXPECT_EQ(agot, ut::Expected(kSize, 777, 700));
+  EXPECT_EQ(async.data, testing::Expected(kSize, 777, 700));
   EXPECT_GE(st.ring_setup_failures, 1u) << st.ToString();
   EXPECT_GE(st.ops_pread, 1u) << st.ToString();
 }

@@ -24,9 +24,13 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/deadline.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/aligned_buffer.h"
+#include "tests/testing/async_call.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -35,41 +39,12 @@ namespace {
 using rocksdb::FSReadRequest;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
-using testing::AlignedBuf;
+using testing::AlignedBuffer;
+using testing::AsyncCall;
 using testing::Expected;
 using testing::NewFs;
 using testing::OpenRandom;
 namespace ut = uring::testing;
-
-// One ReadAsync call and what its callback saw.
-struct AsyncCall {
-  FSReadRequest req;
-  std::string scratch;
-  void* handle = nullptr;
-  rocksdb::IOHandleDeleter del;
-  int calls = 0;
-  std::thread::id thread;
-  std::string data;
-  IOStatus status;
-
-  IOStatus Start(rocksdb::FSRandomAccessFile* file, uint64_t offset,
-                 size_t n) {
-    scratch.assign(n, '\0');
-    req.offset = offset;
-    req.len = n;
-    req.scratch = &scratch[0];
-    return file->ReadAsync(
-        req, IOOptions(),
-        [this](const FSReadRequest& r, void* arg) {
-          EXPECT_EQ(arg, static_cast<void*>(this));
-          ++calls;
-          thread = std::this_thread::get_id();
-          status = r.status;
-          data = r.result.ToString();
-        },
-        this, &handle, &del, nullptr);
-  }
-};
 
 class ReadAsyncTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -77,7 +52,7 @@ class ReadAsyncTest : public ::testing::TestWithParam<bool> {
     if (GetParam() && !ut::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; io_uring path untested";
     }
-    path_ = ut::WritePatternFile("async", kSize);
+    path_ = testing::WritePatternFile("async", kSize);
     fs_ = NewFs(GetParam(), 16);
     file_ = OpenRandom(fs_.get(), path_);
     ASSERT_NE(file_, nullptr);
@@ -105,12 +80,12 @@ TEST_P(ReadAsyncTest, CallbackRunsOnceAtPollOnThePollingThread) {
   std::vector<void*> handles;
   for (AsyncCall& c : calls) {
     ASSERT_NE(c.handle, nullptr);
-    EXPECT_EQ(c.calls, 0) << "callback ran before Poll";
+    EXPECT_EQ(c.calls.load(), 0) << "callback ran before Poll";
     handles.push_back(c.handle);
   }
   ASSERT_OK(fs_->Poll(handles, handles.size()));
   for (AsyncCall& c : calls) {
-    EXPECT_EQ(c.calls, 1);
+    EXPECT_EQ(c.calls.load(), 1);
     EXPECT_EQ(c.thread, std::this_thread::get_id());
     EXPECT_OK(c.status);
     EXPECT_EQ(c.data, Expected(kSize, c.req.offset, c.req.len));
@@ -118,8 +93,8 @@ TEST_P(ReadAsyncTest, CallbackRunsOnceAtPollOnThePollingThread) {
   // Polling again never calls back twice.
   ASSERT_OK(fs_->Poll(handles, handles.size()));
   for (AsyncCall& c : calls) {
-    EXPECT_EQ(c.calls, 1);
-    c.del(c.handle);  // Deleter after the callback.
+    EXPECT_EQ(c.calls.load(), 1);
+    c.Release();  // Deleter after the callback.
   }
   EXPECT_EQ(fs_->GetStats().async_reads, calls.size());
 }
@@ -128,15 +103,15 @@ TEST_P(ReadAsyncTest, WithoutIoUringTheCallbackStillWaitsForPoll) {
   AsyncCall c;
   ASSERT_OK(c.Start(file_.get(), 50, 100));
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_EQ(c.calls, 0);
+  EXPECT_EQ(c.calls.load(), 0);
   std::vector<void*> handles = {c.handle};
   std::thread poller([&] { EXPECT_OK(fs_->Poll(handles, 1)); });
   const std::thread::id poller_id = poller.get_id();
   poller.join();
-  EXPECT_EQ(c.calls, 1);
+  EXPECT_EQ(c.calls.load(), 1);
   EXPECT_EQ(c.thread, poller_id);
   EXPECT_EQ(c.data, Expected(kSize, 50, 100));
-  c.del(c.handle);
+  c.Release();
 }
 
 TEST_P(ReadAsyncTest, ReadAtEndOfFileCallsBackWithTheShortResult) {
@@ -149,8 +124,8 @@ TEST_P(ReadAsyncTest, ReadAtEndOfFileCallsBackWithTheShortResult) {
   EXPECT_EQ(c.data.size(), 10u);
   EXPECT_OK(past.status);
   EXPECT_TRUE(past.data.empty());
-  c.del(c.handle);
-  past.del(past.handle);
+  c.Release();
+  past.Release();
 }
 
 TEST_P(ReadAsyncTest, FailedReadAsyncNeverCallsBack) {
@@ -158,7 +133,7 @@ TEST_P(ReadAsyncTest, FailedReadAsyncNeverCallsBack) {
   if (!why.empty()) GTEST_SKIP() << why;
   auto direct = OpenRandom(fs_.get(), path_, true);
   const size_t a = direct->GetRequiredBufferAlignment();
-  AlignedBuf buf(a, 4 * a);
+  AlignedBuffer buf(a, 4 * a);
   FSReadRequest req;
   req.offset = 1;  // Misaligned.
   req.len = a;
@@ -197,16 +172,16 @@ TEST_P(ReadAsyncTest, AbortedHandlesNeverCallBackAndCanBeDeleted) {
   ASSERT_OK(fs_->AbortIO(handles));
   ASSERT_OK(fs_->Poll(handles, handles.size()));
   for (AsyncCall& c : calls) {
-    EXPECT_EQ(c.calls, 0) << "aborted handle called back";
-    c.del(c.handle);  // Deleter after AbortIO.
+    EXPECT_EQ(c.calls.load(), 0) << "aborted handle called back";
+    c.Release();  // Deleter after AbortIO.
   }
 }
 
 TEST_P(ReadAsyncTest, DeletingAnUnpolledHandleNeverCallsBack) {
   AsyncCall c;
   ASSERT_OK(c.Start(file_.get(), 0, 1000));
-  c.del(c.handle);
-  EXPECT_EQ(c.calls, 0);
+  c.Release();
+  EXPECT_EQ(c.calls.load(), 0);
 }
 
 TEST_P(ReadAsyncTest, ReadAsyncAfterPollOfOthersIsIndependent) {
@@ -220,13 +195,13 @@ TEST_P(ReadAsyncTest, ReadAsyncAfterPollOfOthersIsIndependent) {
   }
   ASSERT_OK(fs_->Poll(handles, 1));
   int reported = 0;
-  for (AsyncCall& c : calls) reported += c.calls;
+  for (AsyncCall& c : calls) reported += c.calls.load();
   EXPECT_GE(reported, 1);
   ASSERT_OK(fs_->Poll(handles, 3));
   for (AsyncCall& c : calls) {
-    EXPECT_EQ(c.calls, 1);
+    EXPECT_EQ(c.calls.load(), 1);
     EXPECT_EQ(c.data, Expected(kSize, c.req.offset, c.req.len));
-    c.del(c.handle);
+    c.Release();
   }
 }
 
@@ -246,7 +221,7 @@ class InFlightReadAsyncTest : public ::testing::Test {
     if (!ut::IoUringAvailable()) {
       GTEST_SKIP() << "io_uring_queue_init fails here; needs io_uring";
     }
-    fifo_ = ut::TempPath("fifo");
+    fifo_ = testing::TempPath("fifo");
     ASSERT_EQ(::mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
     // Our own read-write end: the file system's O_RDONLY open then does not
     // block, and writes into it reach the file system's reads.
@@ -255,7 +230,7 @@ class InFlightReadAsyncTest : public ::testing::Test {
     fs_ = NewFs(true, 16);
     file_ = OpenRandom(fs_.get(), fifo_);
     ASSERT_NE(file_, nullptr);
-    regular_ = ut::WritePatternFile("regular", 50000);
+    regular_ = testing::WritePatternFile("regular", 50000);
     regular_file_ = OpenRandom(fs_.get(), regular_);
   }
   void TearDown() override {
@@ -269,7 +244,8 @@ class InFlightReadAsyncTest : public ::testing::Test {
     ASSERT_EQ(::write(writer_, s.data(), s.size()),
               static_cast<ssize_t>(s.size()));
   }
-  // Runs `fn`, failing the binary instead of hanging (tests/deadline.h).
+  // Runs `fn`, failing the binary instead of hanging
+  // (tests/testing/deadline.h).
   static void WithDeadline(const char* what, std::function<void()> fn) {
     uringfs::testing::WithDeadline(what, std::chrono::seconds(10),
                                    std::move(fn));
@@ -288,26 +264,26 @@ TEST_F(InFlightReadAsyncTest, AbortIOStopsTheKernelWritingIntoTheBuffer) {
   std::vector<void*> handles = {c.handle};
   WithDeadline("AbortIO of an in-flight read",
                [&] { EXPECT_OK(fs_->AbortIO(handles)); });
-  std::memset(&c.scratch[0], 0xab, c.scratch.size());
+  std::memset(c.scratch(), 0xab, c.req.len);
   Feed(std::string(64, 'q'));
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  EXPECT_EQ(c.scratch, std::string(64, '\xab'))
+  EXPECT_EQ(c.ScratchBytes(), std::string(64, '\xab'))
       << "the kernel wrote into an aborted read's buffer";
   ASSERT_OK(fs_->Poll(handles, 1));
-  EXPECT_EQ(c.calls, 0);
-  c.del(c.handle);
+  EXPECT_EQ(c.calls.load(), 0);
+  c.Release();
   EXPECT_GE(fs_->GetStats().async_cancels, 1u);
 }
 
 TEST_F(InFlightReadAsyncTest, DeleterOfAnInFlightHandleStopsTheKernel) {
   AsyncCall c;
   ASSERT_OK(c.Start(file_.get(), 0, 64));
-  WithDeadline("deleter of an in-flight handle", [&] { c.del(c.handle); });
-  std::memset(&c.scratch[0], 0xab, c.scratch.size());
+  WithDeadline("deleter of an in-flight handle", [&] { c.Release(); });
+  std::memset(c.scratch(), 0xab, c.req.len);
   Feed(std::string(64, 'q'));
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  EXPECT_EQ(c.scratch, std::string(64, '\xab'));
-  EXPECT_EQ(c.calls, 0);
+  EXPECT_EQ(c.ScratchBytes(), std::string(64, '\xab'));
+  EXPECT_EQ(c.calls.load(), 0);
 }
 
 TEST_F(InFlightReadAsyncTest, PollHonoursMinCompletions) {
@@ -316,18 +292,18 @@ TEST_F(InFlightReadAsyncTest, PollHonoursMinCompletions) {
   ASSERT_OK(file_read.Start(regular_file_.get(), 100, 1000));
   std::vector<void*> handles = {fifo_read.handle, file_read.handle};
   WithDeadline("Poll(min 1)", [&] { EXPECT_OK(fs_->Poll(handles, 1)); });
-  EXPECT_EQ(file_read.calls, 1);
+  EXPECT_EQ(file_read.calls.load(), 1);
   EXPECT_EQ(file_read.data, Expected(50000, 100, 1000));
-  EXPECT_EQ(fifo_read.calls, 0);
+  EXPECT_EQ(fifo_read.calls.load(), 0);
   ASSERT_OK(fs_->Poll(handles, 0));
-  EXPECT_EQ(fifo_read.calls, 0);
+  EXPECT_EQ(fifo_read.calls.load(), 0);
   Feed("abcdefghijklmnop");
   WithDeadline("Poll(min 2)", [&] { EXPECT_OK(fs_->Poll(handles, 2)); });
-  EXPECT_EQ(fifo_read.calls, 1);
+  EXPECT_EQ(fifo_read.calls.load(), 1);
   EXPECT_EQ(fifo_read.data, "abcdefghijklmnop");
-  EXPECT_EQ(file_read.calls, 1);
-  fifo_read.del(fifo_read.handle);
-  file_read.del(file_read.handle);
+  EXPECT_EQ(file_read.calls.load(), 1);
+  fifo_read.Release();
+  file_read.Release();
 }
 
 TEST_F(InFlightReadAsyncTest, PollOnAnotherThreadRunsTheCallbackThere) {
@@ -340,13 +316,13 @@ TEST_F(InFlightReadAsyncTest, PollOnAnotherThreadRunsTheCallbackThere) {
     EXPECT_OK(fs_->Poll(handles, 1));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(c.calls, 0);
+  EXPECT_EQ(c.calls.load(), 0);
   Feed("12345678");
   poller.join();
-  EXPECT_EQ(c.calls, 1);
+  EXPECT_EQ(c.calls.load(), 1);
   EXPECT_EQ(c.thread, poller_id);
   EXPECT_EQ(c.data, "12345678");
-  c.del(c.handle);
+  c.Release();
 }
 
 // ReadAsync on a thread that exits before the data arrives; Poll on
@@ -364,21 +340,22 @@ TEST_F(InFlightReadAsyncTest, FifoReadAsyncFromAnExitedThreadCallsBackOnce) {
   std::vector<void*> handles = {c.handle};
   WithDeadline("Poll after the starter exited",
                [&] { EXPECT_OK(fs_->Poll(handles, 1)); });
-  EXPECT_EQ(c.calls, 1);
+  EXPECT_EQ(c.calls.load(), 1);
   if (c.status.ok()) {
     EXPECT_EQ(c.data, "ABCDEFGH");
   } else {
     EXPECT_TRUE(c.status.IsIOError()) << c.status.ToString();
   }
-  c.del(c.handle);
+  c.Release();
 }
 
 // The same with a regular file that is not in the page cache, as RocksDB's
 // iterators read SST blocks with async_io: the data must arrive although
 // the thread that called ReadAsync has exited.
-TEST_F(InFlightReadAsyncTest, ColdFileReadAsyncFromAnExitedThreadStillDeliversData) {
+TEST_F(InFlightReadAsyncTest,
+       ColdFileReadAsyncFromAnExitedThreadStillDeliversData) {
   const uint64_t size = 8 << 20;
-  const std::string path = ut::WritePatternFile("cold", size);
+  const std::string path = testing::WritePatternFile("cold", size);
   ASSERT_FALSE(path.empty());
   {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -400,10 +377,10 @@ TEST_F(InFlightReadAsyncTest, ColdFileReadAsyncFromAnExitedThreadStillDeliversDa
   WithDeadline("Poll of cold reads after the starter exited",
                [&] { EXPECT_OK(fs_->Poll(handles, handles.size())); });
   for (AsyncCall& c : calls) {
-    EXPECT_EQ(c.calls, 1);
+    EXPECT_EQ(c.calls.load(), 1);
     EXPECT_OK(c.status);
     EXPECT_EQ(c.data, Expected(size, c.req.offset, c.req.len));
-    c.del(c.handle);
+    c.Release();
   }
   cold.reset();
   ::unlink(path.c_str());

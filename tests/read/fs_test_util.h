@@ -1,11 +1,17 @@
+// -----------------------------------------------------------------------------
+// tests/read/fs_test_util.h
+// -----------------------------------------------------------------------------
+//
 // Helpers for tests of uringfs's RocksDB-facing read classes: a file system
-// with a chosen io_uring setting, queue depth and fault seam; aligned
-// buffers; file openers. testonly.
-#ifndef URINGFS_TESTS_URING_FS_TEST_UTIL_H_
-#define URINGFS_TESTS_URING_FS_TEST_UTIL_H_
+// with a chosen io_uring setting, queue depth and fault seam (NewFs); file
+// openers that fail the test on error; a MultiRead checked against a pattern
+// file (tests/testing/pattern_file.h); a direct-I/O probe.
+//
+// Thread-safety: stateless; what they return follows the FileSystem rules.
+#ifndef URINGFS_TESTS_READ_FS_TEST_UTIL_H_
+#define URINGFS_TESTS_READ_FS_TEST_UTIL_H_
 
 #include <fcntl.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,17 +25,13 @@
 #include "env/uring/fault_injector.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/test_util.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
 namespace uringfs {
 namespace testing {
-
-using uring::testing::Expected;
-using uring::testing::Pattern;
-using uring::testing::WritePatternFile;
 
 inline std::shared_ptr<UringFileSystem> NewFs(
     bool use_io_uring, unsigned queue_depth = 128,
@@ -75,8 +77,8 @@ inline void ExpectMultiReadMatchesPattern(rocksdb::FSRandomAccessFile* file,
     reqs[i].len = len;
     reqs[i].scratch = &bufs[i][0];
   }
-  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), rocksdb::IOOptions(),
-                            nullptr));
+  ASSERT_OK(
+      file->MultiRead(reqs.data(), reqs.size(), rocksdb::IOOptions(), nullptr));
   for (const rocksdb::FSReadRequest& r : reqs) {
     ASSERT_OK(r.status);
     ASSERT_EQ(r.result.ToString(), Expected(size, r.offset, r.len));
@@ -94,27 +96,7 @@ inline std::string DirectIoUnsupported(const std::string& path) {
   return "";
 }
 
-// A heap buffer aligned to `alignment`, filled with 0xEE.
-class AlignedBuf {
- public:
-  AlignedBuf(size_t alignment, size_t size) : size_(size) {
-    void* p = nullptr;
-    EXPECT_EQ(::posix_memalign(&p, alignment, size + alignment), 0);
-    p_ = static_cast<char*>(p);
-    std::memset(p_, 0xee, size + alignment);
-  }
-  ~AlignedBuf() { ::free(p_); }
-  AlignedBuf(const AlignedBuf&) = delete;
-  AlignedBuf& operator=(const AlignedBuf&) = delete;
-  char* get() const { return p_; }
-  size_t size() const { return size_; }
-
- private:
-  char* p_ = nullptr;
-  size_t size_;
-};
-
 }  // namespace testing
 }  // namespace uringfs
 
-#endif  // URINGFS_TESTS_URING_FS_TEST_UTIL_H_
+#endif  // URINGFS_TESTS_READ_FS_TEST_UTIL_H_

@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// tests/write/seam_fs.h
+// tests/testing/seam_fs.h
 // -----------------------------------------------------------------------------
 //
 // `SeamFileSystem` is a test seam to put UNDER uringfs
@@ -27,8 +27,8 @@
 // use. The files follow FSWritableFile's rules (one thread at a time, except
 // Sync concurrently with Append).
 
-#ifndef URINGFS_TESTS_WRITE_SEAM_FS_H_
-#define URINGFS_TESTS_WRITE_SEAM_FS_H_
+#ifndef URINGFS_TESTS_TESTING_SEAM_FS_H_
+#define URINGFS_TESTS_TESTING_SEAM_FS_H_
 
 #include <chrono>
 #include <memory>
@@ -102,4 +102,4 @@ class SeamFileSystem final : public rocksdb::FileSystemWrapper {
 }  // namespace testing
 }  // namespace uringfs
 
-#endif  // URINGFS_TESTS_WRITE_SEAM_FS_H_
+#endif  // URINGFS_TESTS_TESTING_SEAM_FS_H_

@@ -1,4 +1,4 @@
-#include "tests/crash/power_loss_fs.h"
+#include "tests/testing/power_loss_fs.h"
 
 #include <unistd.h>
 
@@ -141,9 +141,8 @@ class PowerLossWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
   rocksdb::IOStatus Allocate(uint64_t offset, uint64_t len,
                              const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-    return Gated(*shared_, fname_, [&] {
-      return target()->Allocate(offset, len, options, dbg);
-    });
+    return Gated(*shared_, fname_,
+                 [&] { return target()->Allocate(offset, len, options, dbg); });
   }
   void PrepareWrite(size_t offset, size_t len,
                     const rocksdb::IOOptions& options,
@@ -272,8 +271,8 @@ rocksdb::IOStatus PowerLossFs::NewWritableFile(
       absl::MutexLock l(&shared_->mu);
       shared_->files[fname] = state;
     }
-    result->reset(new PowerLossWritableFile(fname, std::move(*result), shared_,
-                                            state));
+    result->reset(
+        new PowerLossWritableFile(fname, std::move(*result), shared_, state));
     return s;
   });
 }
@@ -304,8 +303,8 @@ rocksdb::IOStatus PowerLossFs::ReopenWritableFile(
         shared_->files[fname] = state;
       }
     }
-    result->reset(new PowerLossWritableFile(fname, std::move(*result), shared_,
-                                            state));
+    result->reset(
+        new PowerLossWritableFile(fname, std::move(*result), shared_, state));
     return s;
   });
 }
@@ -329,8 +328,8 @@ rocksdb::IOStatus PowerLossFs::ReuseWritableFile(
       if (it != shared_->files.end()) shared_->files.erase(it);
       shared_->files[fname] = state;
     }
-    result->reset(new PowerLossWritableFile(fname, std::move(*result), shared_,
-                                            state));
+    result->reset(
+        new PowerLossWritableFile(fname, std::move(*result), shared_, state));
     return s;
   });
 }
@@ -376,7 +375,8 @@ rocksdb::IOStatus PowerLossFs::Truncate(const std::string& fname, size_t size,
       auto it = shared_->files.find(fname);
       if (it != shared_->files.end()) {
         it->second->size = size;
-        it->second->synced_size = std::min<uint64_t>(it->second->synced_size, size);
+        it->second->synced_size =
+            std::min<uint64_t>(it->second->synced_size, size);
       }
     }
     return s;

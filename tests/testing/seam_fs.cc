@@ -1,4 +1,4 @@
-#include "tests/write/seam_fs.h"
+#include "tests/testing/seam_fs.h"
 
 #include <atomic>
 #include <thread>
@@ -19,7 +19,8 @@ rocksdb::IOStatus InjectedNoSpace() {
 }
 
 rocksdb::IOStatus InjectedEio() {
-  return rocksdb::IOStatus::IOError("seam", "injected EIO (Input/output error)");
+  return rocksdb::IOStatus::IOError("seam",
+                                    "injected EIO (Input/output error)");
 }
 
 namespace {
@@ -48,7 +49,8 @@ class Seam {
   rocksdb::IOStatus Check(SeamOp op, const std::string& fname, int count) {
     absl::MutexLock l(&mu_);
     const Fault& f = faults_[static_cast<int>(op)];
-    if (!EndsWith(fname, f.suffix) || count != f.n) return rocksdb::IOStatus::OK();
+    if (!EndsWith(fname, f.suffix) || count != f.n)
+      return rocksdb::IOStatus::OK();
     ++fired_;
     return f.status;
   }
@@ -226,8 +228,7 @@ rocksdb::IOStatus SeamFileSystem::ReopenWritableFile(
     const std::string& fname, const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  return Wrap(fname,
-              target()->ReopenWritableFile(fname, options, result, dbg),
+  return Wrap(fname, target()->ReopenWritableFile(fname, options, result, dbg),
               result);
 }
 
@@ -236,10 +237,10 @@ rocksdb::IOStatus SeamFileSystem::ReuseWritableFile(
     const rocksdb::FileOptions& options,
     std::unique_ptr<rocksdb::FSWritableFile>* result,
     rocksdb::IODebugContext* dbg) {
-  return Wrap(fname,
-              target()->ReuseWritableFile(fname, old_fname, options, result,
-                                          dbg),
-              result);
+  return Wrap(
+      fname,
+      target()->ReuseWritableFile(fname, old_fname, options, result, dbg),
+      result);
 }
 
 }  // namespace testing

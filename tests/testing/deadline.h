@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// tests/deadline.h
+// tests/testing/deadline.h
 // -----------------------------------------------------------------------------
 //
 // Tests of blocking code must fail, not hang, when a call never returns: a
@@ -17,10 +17,12 @@
 //   Deadline d("ShutdownUringFileSystem under load", 20s);  // a watchdog:
 //   ...                             // the scope must be left within 20 s
 //
+//   EXPECT_TRUE(Eventually([&] { return stats().queued == 0; }));  // polls
+//
 // Thread-safety: use each object from the thread that created it.
 
-#ifndef URINGFS_TESTS_DEADLINE_H_
-#define URINGFS_TESTS_DEADLINE_H_
+#ifndef URINGFS_TESTS_TESTING_DEADLINE_H_
+#define URINGFS_TESTS_TESTING_DEADLINE_H_
 
 #include <chrono>
 #include <cstdio>
@@ -40,9 +42,10 @@ namespace testing {
 // return. The destructor waits up to `limit` (then reports a hang).
 class Background {
  public:
-  explicit Background(std::function<void()> fn,
-                      std::chrono::milliseconds limit = std::chrono::seconds(20),
-                      const char* what = "a background call")
+  explicit Background(
+      std::function<void()> fn,
+      std::chrono::milliseconds limit = std::chrono::seconds(20),
+      const char* what = "a background call")
       : limit_(limit), what_(what), thread_([this, fn = std::move(fn)] {
           fn();
           done_.Notify();
@@ -71,6 +74,19 @@ class Background {
   absl::Notification done_;
   std::thread thread_;  // Last: starts once the members above exist.
 };
+
+// Polls `pred` every millisecond until it holds (true) or `limit` passes
+// (false). For conditions with no event to wait on.
+inline bool Eventually(
+    const std::function<bool()>& pred,
+    std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 // Runs `fn` and returns when it does; a hang after `limit` ends the process.
 inline void WithDeadline(const char* what, std::chrono::milliseconds limit,
@@ -109,4 +125,4 @@ class Deadline {
 }  // namespace testing
 }  // namespace uringfs
 
-#endif  // URINGFS_TESTS_DEADLINE_H_
+#endif  // URINGFS_TESTS_TESTING_DEADLINE_H_

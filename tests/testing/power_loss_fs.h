@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// tests/crash/power_loss_fs.h
+// tests/testing/power_loss_fs.h
 // -----------------------------------------------------------------------------
 //
 // `PowerLossFs` is a test seam: a `FileSystemWrapper` (by default over
@@ -47,8 +47,8 @@
 //
 // Thread-safety: safe for concurrent use, like any FileSystem.
 
-#ifndef URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
-#define URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
+#ifndef URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_
+#define URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_
 
 #include <cstdint>
 #include <map>
@@ -76,9 +76,9 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
   // The per-file record; shared by the seam's name table and the open
   // handles of the file. Public only for the file classes in the .cc.
   struct FileState {
-    uint64_t size = 0;          // Bytes the base has been given.
-    uint64_t synced_size = 0;   // `size` at the last successful Sync/Fsync.
-    bool durable = false;       // Synced at least once, or existed before.
+    uint64_t size = 0;         // Bytes the base has been given.
+    uint64_t synced_size = 0;  // `size` at the last successful Sync/Fsync.
+    bool durable = false;      // Synced at least once, or existed before.
     int open_handles = 0;
   };
   // State shared with the file handles, which may outlive a call into the
@@ -92,8 +92,8 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     std::map<std::string, std::shared_ptr<FileState>> files ABSL_GUARDED_BY(mu);
   };
 
-  explicit PowerLossFs(
-      std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
+  explicit PowerLossFs(std::shared_ptr<rocksdb::FileSystem> base =
+                           rocksdb::FileSystem::Default());
 
   static const char* kClassName() { return "PowerLossFs"; }
   const char* Name() const override { return kClassName(); }
@@ -164,4 +164,4 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
 }  // namespace testing
 }  // namespace uringfs
 
-#endif  // URINGFS_TESTS_CRASH_POWER_LOSS_FS_H_
+#endif  // URINGFS_TESTS_TESTING_POWER_LOSS_FS_H_

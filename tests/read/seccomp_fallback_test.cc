@@ -5,12 +5,7 @@
 // still read correctly. Process-global (seccomp cannot be undone), hence a
 // child process and a binary of its own.
 
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,8 +19,11 @@
 
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/seccomp.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 #include "uringfs/uringfs.h"
 
@@ -37,28 +35,10 @@ using rocksdb::IOOptions;
 using rocksdb::Slice;
 namespace ut = uring::testing;
 
-// Returns 0 or errno. The filter looks at the syscall number only (this
-// process runs one ABI); every other call is allowed.
-int DenyIoUringSetup() {
-  struct sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog prog = {
-      static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-    return errno;
-  }
-  return 0;
-}
-
 // The child's checks; gtest failures are recorded in the child and turned
 // into its exit status.
 void ChildChecks(const std::string& path, uint64_t size) {
-  const int err = DenyIoUringSetup();
+  const int err = testing::DenySyscall(__NR_io_uring_setup, EPERM);
   ASSERT_EQ(err, 0) << "seccomp: " << std::strerror(err);
   io_uring ring;
   ASSERT_EQ(::io_uring_queue_init(4, &ring, 0), -EPERM)
@@ -71,9 +51,9 @@ void ChildChecks(const std::string& path, uint64_t size) {
   for (uint64_t off : {uint64_t{0}, uint64_t{4095}, size - 10, size + 5}) {
     std::string scratch(20000, '\0');
     Slice result;
-    ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result,
-                         &scratch[0], nullptr));
-    ASSERT_EQ(result.ToString(), ut::Expected(size, off, scratch.size()));
+    ASSERT_OK(file->Read(off, scratch.size(), IOOptions(), &result, &scratch[0],
+                         nullptr));
+    ASSERT_EQ(result.ToString(), testing::Expected(size, off, scratch.size()));
   }
   std::vector<uint64_t> offsets(50);
   for (size_t i = 0; i < offsets.size(); ++i) offsets[i] = i * 1700;
@@ -90,20 +70,9 @@ void ChildChecks(const std::string& path, uint64_t size) {
 
 TEST(SeccompFallbackTest, IoUringDeniedBySeccompFallsBackToPreadWithEperm) {
   const uint64_t size = 100000;
-  const std::string path = ut::WritePatternFile("seccomp", size);
+  const std::string path = testing::WritePatternFile("seccomp", size);
   ASSERT_FALSE(path.empty());
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0) {
-    ChildChecks(path, size);
-    std::fflush(nullptr);
-    ::_exit(::testing::Test::HasFailure() ? 1 : 0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's checks failed (see above)";
+  testing::ExpectChildPasses([&] { ChildChecks(path, size); });
   ::unlink(path.c_str());
 }
 

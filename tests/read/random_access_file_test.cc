@@ -22,8 +22,11 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
-#include "tests/status_matchers.h"
-#include "tests/uring/fs_test_util.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/aligned_buffer.h"
+#include "tests/testing/async_call.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/uring/test_util.h"
 
 namespace uringfs {
@@ -33,7 +36,8 @@ using rocksdb::FSReadRequest;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
-using testing::AlignedBuf;
+using testing::AlignedBuffer;
+using testing::AsyncCall;
 using testing::Expected;
 using testing::NewFs;
 using testing::OpenRandom;
@@ -55,7 +59,7 @@ class ReadPathTest : public ::testing::TestWithParam<bool> {
   }
 
   std::string File(uint64_t size) {
-    std::string p = ut::WritePatternFile("raf", size);
+    std::string p = testing::WritePatternFile("raf", size);
     EXPECT_FALSE(p.empty());
     paths_.push_back(p);
     return p;
@@ -66,8 +70,8 @@ class ReadPathTest : public ::testing::TestWithParam<bool> {
     auto fs = NewFs(GetParam(), depth, std::move(faults));
     // io_uring is probed when the first file is opened.
     std::unique_ptr<rocksdb::FSRandomAccessFile> probe;
-    EXPECT_TRUE(fs->NewRandomAccessFile(File(1), rocksdb::FileOptions(),
-                                        &probe, nullptr)
+    EXPECT_TRUE(fs->NewRandomAccessFile(File(1), rocksdb::FileOptions(), &probe,
+                                        nullptr)
                     .ok());
     EXPECT_EQ(fs->GetStats().io_uring_in_use, GetParam())
         << fs->GetStats().io_uring;
@@ -157,7 +161,8 @@ void ReadAllWaysAndCompare(rocksdb::FileSystem* fs, const std::string& path,
   ASSERT_OK(fs->Poll(handles, handles.size()));
   for (size_t i = 0; i < areqs.size(); ++i) {
     EXPECT_EQ(calls[i], 1);
-    EXPECT_EQ(got[i], Expected(size, areqs[i].offset, 4000)) << "ReadAsync " << i;
+    EXPECT_EQ(got[i], Expected(size, areqs[i].offset, 4000))
+        << "ReadAsync " << i;
     deleters[i](handles[i]);
   }
 }
@@ -217,13 +222,13 @@ TEST_P(ReadPathTest, EagainAndEintrBeyondTheBoundFailEveryApiWithTheErrno) {
   for (int err : {EAGAIN, EINTR}) {
     SCOPED_TRACE(std::strerror(err));
     const std::string text = std::strerror(err);
-    auto fs = Fs(
-        std::make_shared<ut::FailFirstAttempts>(err, 2 * (kMaxRetries + 1)));
+    auto fs =
+        Fs(std::make_shared<ut::FailFirstAttempts>(err, 2 * (kMaxRetries + 1)));
     auto file = OpenRandom(fs.get(), path);
     std::string scratch(1000, '\0');
     Slice result;
-    IOStatus s = file->Read(100, 1000, IOOptions(), &result, &scratch[0],
-                            nullptr);
+    IOStatus s =
+        file->Read(100, 1000, IOOptions(), &result, &scratch[0], nullptr);
     EXPECT_TRUE(s.IsIOError()) << s.ToString();
     EXPECT_NE(s.ToString().find(text), std::string::npos) << s.ToString();
     EXPECT_TRUE(result.empty());
@@ -272,7 +277,8 @@ TEST_P(ReadPathTest, EagainAndEintrBeyondTheBoundFailEveryApiWithTheErrno) {
   }
 }
 
-TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
+// EIO injected at offset 32768: only what reads that offset fails.
+TEST_P(ReadPathTest, EioFailsOnlyTheMultiReadRequestReadingThatOffset) {
   const uint64_t size = 100000;
   const std::string path = File(size);
   auto faults = std::make_shared<ut::FailAtOffset>(32768);
@@ -289,8 +295,7 @@ TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
   for (const FSReadRequest& r : reqs) {
     if (r.offset == 32768) {
       EXPECT_TRUE(r.status.IsIOError()) << r.status.ToString();
-      EXPECT_NE(r.status.ToString().find(std::strerror(EIO)),
-                std::string::npos)
+      EXPECT_NE(r.status.ToString().find(std::strerror(EIO)), std::string::npos)
           << r.status.ToString();
       EXPECT_TRUE(r.result.empty());
     } else {
@@ -298,50 +303,52 @@ TEST_P(ReadPathTest, EioFailsOnlyTheRequestReadingThatOffset) {
       EXPECT_EQ(r.result.ToString(), Expected(size, r.offset, 4096));
     }
   }
+}
+
+TEST_P(ReadPathTest, EioFailsReadAndSequentialReadsOfThatOffsetOnly) {
+  const uint64_t size = 100000;
+  const std::string path = File(size);
+  auto faults = std::make_shared<ut::FailAtOffset>(32768);
+  auto fs = Fs(faults, 4);
+  auto file = OpenRandom(fs.get(), path);
   std::string scratch(4096, '\0');
   Slice result;
-  EXPECT_TRUE(file->Read(32768, 4096, IOOptions(), &result, &scratch[0],
-                         nullptr)
-                  .IsIOError());
-  EXPECT_OK(file->Read(32769, 4096, IOOptions(), &result, &scratch[0],
-                       nullptr));
+  EXPECT_TRUE(
+      file->Read(32768, 4096, IOOptions(), &result, &scratch[0], nullptr)
+          .IsIOError());
+  EXPECT_OK(
+      file->Read(32769, 4096, IOOptions(), &result, &scratch[0], nullptr));
   auto seq = OpenSequential(fs.get(), path);
-  EXPECT_TRUE(seq->PositionedRead(32768, 100, IOOptions(), &result,
-                                  &scratch[0], nullptr)
+  EXPECT_TRUE(seq->PositionedRead(32768, 100, IOOptions(), &result, &scratch[0],
+                                  nullptr)
                   .IsIOError());
   ASSERT_OK(seq->Skip(32768));
-  EXPECT_TRUE(seq->Read(100, IOOptions(), &result, &scratch[0], nullptr)
-                  .IsIOError());
-  // ReadAsync: the failing handle's callback gets the error, the other one
-  // its bytes.
-  std::vector<std::string> abufs(2, std::string(4096, '\0'));
-  std::vector<FSReadRequest> areqs(2);
-  std::vector<IOStatus> astatus(2);
-  std::vector<std::string> adata(2);
-  std::vector<void*> handles(2);
-  std::vector<rocksdb::IOHandleDeleter> dels(2);
+  EXPECT_TRUE(
+      seq->Read(100, IOOptions(), &result, &scratch[0], nullptr).IsIOError());
+}
+
+// The failing handle's callback gets the error, the other one its bytes.
+TEST_P(ReadPathTest, EioFailsOnlyTheReadAsyncReadingThatOffset) {
+  const uint64_t size = 100000;
+  const std::string path = File(size);
+  auto faults = std::make_shared<ut::FailAtOffset>(32768);
+  auto fs = Fs(faults, 4);
+  auto file = OpenRandom(fs.get(), path);
+  std::vector<AsyncCall> calls(2);
   for (size_t i = 0; i < 2; ++i) {
-    areqs[i].offset = i == 0 ? 32768 : 65536;
-    areqs[i].len = 4096;
-    areqs[i].scratch = &abufs[i][0];
-    ASSERT_OK(file->ReadAsync(
-        areqs[i], IOOptions(),
-        [&astatus, &adata, i](const FSReadRequest& r, void*) {
-          astatus[i] = r.status;
-          adata[i] = r.result.ToString();
-        },
-        nullptr, &handles[i], &dels[i], nullptr));
+    ASSERT_OK(calls[i].Start(file.get(), i == 0 ? 32768 : 65536, 4096));
   }
+  std::vector<void*> handles = {calls[0].handle, calls[1].handle};
   ASSERT_OK(fs->Poll(handles, 2));
-  EXPECT_TRUE(astatus[0].IsIOError()) << astatus[0].ToString();
-  EXPECT_OK(astatus[1]);
-  EXPECT_EQ(adata[1], Expected(size, 65536, 4096));
-  for (size_t i = 0; i < 2; ++i) dels[i](handles[i]);
+  EXPECT_TRUE(calls[0].status.IsIOError()) << calls[0].status.ToString();
+  EXPECT_OK(calls[1].status);
+  EXPECT_EQ(calls[1].data, Expected(size, 65536, 4096));
+  for (AsyncCall& c : calls) c.Release();
 }
 
 TEST_P(ReadPathTest, BufferedReadsAtAfterAndAcrossEndOfFile) {
-  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192,
-                        8193, 65535, 65536, 65537}) {
+  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8192, 8193,
+                        65535, 65536, 65537}) {
     SCOPED_TRACE("size " + std::to_string(size));
     auto fs = Fs();
     const std::string path = File(size);
@@ -350,15 +357,14 @@ TEST_P(ReadPathTest, BufferedReadsAtAfterAndAcrossEndOfFile) {
       uint64_t off;
       size_t n;
     };
-    const std::vector<R> ranges = {
-        {0, static_cast<size_t>(size) + 1},
-        {size, 1},
-        {size, 8192},
-        {size + 1, 10},
-        {size + 4096, 4096},
-        {size > 0 ? size - 1 : 0, 2},
-        {size > 100 ? size - 100 : 0, 4096},
-        {0, static_cast<size_t>(size)}};
+    const std::vector<R> ranges = {{0, static_cast<size_t>(size) + 1},
+                                   {size, 1},
+                                   {size, 8192},
+                                   {size + 1, 10},
+                                   {size + 4096, 4096},
+                                   {size > 0 ? size - 1 : 0, 2},
+                                   {size > 100 ? size - 100 : 0, 4096},
+                                   {0, static_cast<size_t>(size)}};
     std::vector<FSReadRequest> reqs(ranges.size());
     std::vector<std::string> bufs(ranges.size());
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -385,8 +391,8 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
   const std::string probe = File(4096);
   const std::string why = testing::DirectIoUnsupported(probe);
   if (!why.empty()) GTEST_SKIP() << why;
-  for (uint64_t size : {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8193,
-                        12289, 65537}) {
+  for (uint64_t size :
+       {0, 1, 511, 512, 513, 4095, 4096, 4097, 8191, 8193, 12289, 65537}) {
     SCOPED_TRACE("size " + std::to_string(size));
     auto faults = std::make_shared<ut::CountingFaults>();
     auto fs = Fs(faults);
@@ -399,19 +405,19 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     ASSERT_EQ(a & (a - 1), 0u) << "alignment not a power of two: " << a;
     const uint64_t rounded = (size + a - 1) / a * a;
     std::vector<FSReadRequest> reqs;
-    std::vector<std::unique_ptr<AlignedBuf>> bufs;
+    std::vector<std::unique_ptr<AlignedBuffer>> bufs;
     for (uint64_t off = 0; off <= rounded + a; off += a) {
       for (size_t n : {a, 2 * a, static_cast<size_t>(rounded) + 2 * a}) {
-        auto buf = std::make_unique<AlignedBuf>(a, n);
+        auto buf = std::make_unique<AlignedBuffer>(a, n);
         Slice result;
-        ASSERT_OK(file->Read(off, n, IOOptions(), &result, buf->get(),
-                             nullptr));
+        ASSERT_OK(
+            file->Read(off, n, IOOptions(), &result, buf->get(), nullptr));
         ASSERT_EQ(result.ToString(), Expected(size, off, n))
             << "direct Read at " << off << " n " << n;
         FSReadRequest r;
         r.offset = off;
         r.len = n;
-        bufs.push_back(std::make_unique<AlignedBuf>(a, n));
+        bufs.push_back(std::make_unique<AlignedBuffer>(a, n));
         r.scratch = bufs.back()->get();
         reqs.push_back(r);
       }
@@ -424,7 +430,7 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
     }
     auto seq = OpenSequential(fs.get(), path, /*direct=*/true);
     ASSERT_TRUE(seq->use_direct_io());
-    AlignedBuf sbuf(a, rounded + a);
+    AlignedBuffer sbuf(a, rounded + a);
     for (uint64_t off = 0; off <= rounded; off += a) {
       Slice result;
       ASSERT_OK(seq->PositionedRead(off, rounded + a, IOOptions(), &result,
@@ -452,16 +458,47 @@ TEST_P(ReadPathTest, DirectReadsWithAlignedShortResultsStillReadEverything) {
         std::make_shared<ut::ShortResults>(one, static_cast<int64_t>(a));
     auto fs = Fs(faults, 8);
     auto file = OpenRandom(fs.get(), path, true);
-    AlignedBuf buf(a, 16 * a);
+    AlignedBuffer buf(a, 16 * a);
     for (uint64_t off = 0; off < size + a; off += 5 * a) {
       Slice result;
-      ASSERT_OK(file->Read(off, 16 * a, IOOptions(), &result, buf.get(),
-                           nullptr));
+      ASSERT_OK(
+          file->Read(off, 16 * a, IOOptions(), &result, buf.get(), nullptr));
       ASSERT_EQ(result.ToString(), Expected(size, off, 16 * a))
           << "offset " << off;
     }
     EXPECT_GT(faults->shortened(), 0);
   }
+}
+
+// A misaligned direct read, and the word its refusal must mention.
+struct MisalignedRead {
+  uint64_t off;
+  size_t n;
+  char* scratch;
+  const char* mentions;
+};
+
+FSReadRequest Request(uint64_t offset, size_t len, char* scratch) {
+  FSReadRequest r;
+  r.offset = offset;
+  r.len = len;
+  r.scratch = scratch;
+  return r;
+}
+
+// Read and PositionedRead of `c` are refused: InvalidArgument naming what is
+// misaligned, nothing read.
+void ExpectRefused(rocksdb::FSRandomAccessFile* file,
+                   rocksdb::FSSequentialFile* seq, const MisalignedRead& c) {
+  Slice result("junk");
+  IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch, nullptr);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("alignment"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(result.empty());
+  s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch, nullptr);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
 }
 
 TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
@@ -474,51 +511,23 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   auto file = OpenRandom(fs.get(), path, true);
   auto seq = OpenSequential(fs.get(), path, true);
   const size_t a = file->GetRequiredBufferAlignment();
-  AlignedBuf buf(a, 8 * a);
-  struct Case {
-    uint64_t off;
-    size_t n;
-    char* scratch;
-    const char* mentions;
-  };
-  const std::vector<Case> cases = {
-      {1, a, buf.get(), "offset"},
-      {a / 2, a, buf.get(), "offset"},
-      {0, a + 1, buf.get(), "length"},
-      {0, a - 1, buf.get(), "length"},
-      {0, a, buf.get() + 1, "buffer"},
-      {a, 2 * a, buf.get() + a / 2, "buffer"},
+  AlignedBuffer buf(a, 8 * a);
+  const std::vector<MisalignedRead> cases = {
+      {1, a, buf.get(), "offset"},     {a / 2, a, buf.get(), "offset"},
+      {0, a + 1, buf.get(), "length"}, {0, a - 1, buf.get(), "length"},
+      {0, a, buf.get() + 1, "buffer"}, {a, 2 * a, buf.get() + a / 2, "buffer"},
   };
   const UringFsStats before = fs->GetStats();
   std::vector<FSReadRequest> reqs;
-  for (const Case& c : cases) {
+  for (const MisalignedRead& c : cases) {
     SCOPED_TRACE(std::string(c.mentions) + " off " + std::to_string(c.off) +
                  " n " + std::to_string(c.n));
-    Slice result("junk");
-    IOStatus s = file->Read(c.off, c.n, IOOptions(), &result, c.scratch,
-                            nullptr);
-    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-    EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
-    EXPECT_NE(s.ToString().find("alignment"), std::string::npos)
-        << s.ToString();
-    EXPECT_TRUE(result.empty());
-    s = seq->PositionedRead(c.off, c.n, IOOptions(), &result, c.scratch,
-                            nullptr);
-    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-    EXPECT_NE(s.ToString().find(c.mentions), std::string::npos) << s.ToString();
-    FSReadRequest r;
-    r.offset = c.off;
-    r.len = c.n;
-    r.scratch = c.scratch;
-    reqs.push_back(r);
+    ExpectRefused(file.get(), seq.get(), c);
+    reqs.push_back(Request(c.off, c.n, c.scratch));
   }
   // One aligned request in the middle of the batch is served.
-  AlignedBuf good(a, a);
-  FSReadRequest ok;
-  ok.offset = a;
-  ok.len = a;
-  ok.scratch = good.get();
-  reqs.insert(reqs.begin() + 3, ok);
+  AlignedBuffer good(a, a);
+  reqs.insert(reqs.begin() + 3, Request(a, a, good.get()));
   ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
   const int calls_for_good = faults->calls();
   EXPECT_EQ(calls_for_good, 1) << "only the aligned request may be read";
@@ -536,10 +545,10 @@ TEST_P(ReadPathTest, MisalignedDirectRequestsAreRefusedBeforeTheKernel) {
   Slice result;
   EXPECT_TRUE(seq->Read(a, IOOptions(), &result, buf.get(), nullptr)
                   .IsInvalidArgument());
-  EXPECT_EQ(faults->calls(), calls_for_good) << "a refused read reached the kernel";
+  EXPECT_EQ(faults->calls(), calls_for_good)
+      << "a refused read reached the kernel";
   const UringFsStats after = fs->GetStats();
-  EXPECT_EQ(after.sqes_submitted - before.sqes_submitted,
-            GetParam() ? 1u : 0u);
+  EXPECT_EQ(after.sqes_submitted - before.sqes_submitted, GetParam() ? 1u : 0u);
 }
 
 TEST_P(ReadPathTest, OversizedRequestsAreInvalidArgument) {
@@ -554,10 +563,8 @@ TEST_P(ReadPathTest, OversizedRequestsAreInvalidArgument) {
     size_t n;
   };
   const std::vector<Case> cases = {
-      {0, (size_t{1} << 62) + 1},
-      {0, SIZE_MAX},
-      {uint64_t{INT64_MAX} - 5, 10},
-      {UINT64_MAX - 5, 10},
+      {0, (size_t{1} << 62) + 1},           {0, SIZE_MAX},
+      {uint64_t{INT64_MAX} - 5, 10},        {UINT64_MAX - 5, 10},
       {uint64_t{1} << 62, size_t{1} << 62},
   };
   for (const Case& c : cases) {
@@ -647,8 +654,9 @@ TEST_P(ReadPathTest, MultiReadBatchesOfEverySizeSetEveryRequest) {
     const UringFsStats st = fs->GetStats();
     EXPECT_EQ(st.multi_reads, calls);
     EXPECT_EQ(st.multi_read_requests, requests);
-    EXPECT_DOUBLE_EQ(st.AverageRequestsPerMultiRead(),
-                     static_cast<double>(requests) / static_cast<double>(calls));
+    EXPECT_DOUBLE_EQ(
+        st.AverageRequestsPerMultiRead(),
+        static_cast<double>(requests) / static_cast<double>(calls));
     if (GetParam()) {
       EXPECT_GT(st.ops_uring, 0u) << st.ToString();
       EXPECT_EQ(st.ops_pread, 0u) << st.ToString();
@@ -676,8 +684,8 @@ TEST_P(ReadPathTest, EightThreadsReadingOneFileGetTheirOwnBytes) {
           const size_t n = 1 + rng() % 20000;
           std::string scratch(n, '\0');
           Slice result;
-          IOStatus s = file->Read(off, n, IOOptions(), &result, &scratch[0],
-                                  nullptr);
+          IOStatus s =
+              file->Read(off, n, IOOptions(), &result, &scratch[0], nullptr);
           if (!s.ok() || result.ToString() != Expected(size, off, n)) ++bad;
         } else {
           const size_t n = 1 + rng() % 40;
@@ -724,7 +732,7 @@ class SetupErrnoFallbackTest : public ::testing::TestWithParam<int> {};
 TEST_P(SetupErrnoFallbackTest, StatsNameTheErrnoAndReadsUsePread) {
   const int err = GetParam();
   const uint64_t size = 30000;
-  const std::string path = ut::WritePatternFile("fallback", size);
+  const std::string path = testing::WritePatternFile("fallback", size);
   auto faults = std::make_shared<ut::SetupFails>(err);
   auto fs = NewFs(true, 32, faults);
   ReadAllWaysAndCompare(fs.get(), path, size);

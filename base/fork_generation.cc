@@ -1,0 +1,26 @@
+#include "base/fork_generation.h"
+
+#include <pthread.h>
+
+#include <atomic>
+
+namespace uringfs {
+namespace {
+
+// Relaxed: it changes only in a child that has one thread, before anything
+// else of the child runs.
+std::atomic<uint64_t> generation{0};
+
+void OnForkChild() { generation.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace
+
+uint64_t ForkGeneration() {
+  static const bool registered = [] {
+    return ::pthread_atfork(nullptr, nullptr, OnForkChild) == 0;
+  }();
+  (void)registered;  // Without the handler (ENOMEM), nothing is detected.
+  return generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace uringfs
