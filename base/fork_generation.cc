@@ -9,9 +9,9 @@ namespace {
 
 // Relaxed: it changes only in a child that has one thread, before anything
 // else of the child runs.
-std::atomic<uint64_t> generation{0};
+std::atomic<uint64_t> child_generation{0};
 
-void OnForkChild() { generation.fetch_add(1, std::memory_order_relaxed); }
+void OnForkChild() { child_generation.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace
 
@@ -20,7 +20,7 @@ uint64_t ForkGeneration() {
     return ::pthread_atfork(nullptr, nullptr, OnForkChild) == 0;
   }();
   (void)registered;  // Without the handler (ENOMEM), nothing is detected.
-  return generation.load(std::memory_order_relaxed);
+  return child_generation.load(std::memory_order_relaxed);
 }
 
 }  // namespace uringfs
