@@ -31,7 +31,15 @@ FsTask::FsTask(std::shared_ptr<TaskHome> home, std::unique_ptr<wq::Task> task)
       home_(std::move(home)),
       task_(std::move(task)) {}
 
-FsTask::~FsTask() { Shutdown(ShutdownMode::kDrain); }
+FsTask::~FsTask() {
+  if (ForkedSince(generation_)) {
+    // The queue task is the parent's: destroying it would wait for work
+    // that no thread of this process will ever run. Left alone for good.
+    (void)task_.release();
+    return;
+  }
+  Shutdown(ShutdownMode::kDrain);
+}
 
 size_t FsTask::CancelReads() {
   const size_t n = home_->CancelReads(id());

@@ -92,7 +92,8 @@ class FsTask final : public IoTask {
 
   const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<TaskHome> home_;
-  const std::unique_ptr<wq::Task> task_;
+  // Not const: in a child of fork() the destructor leaks it (see there).
+  std::unique_ptr<wq::Task> task_;
   // release/acquire: once seen, new work of this task is refused.
   std::atomic<bool> shut_down_{false};
 };

@@ -74,8 +74,13 @@ UringWritableFile::UringWritableFile(
 
 UringWritableFile::~UringWritableFile() {
   // In a child of fork() the queued work is the parent's; nothing of it may
-  // be waited for (its workers do not exist here).
-  if (Forked()) return;
+  // be waited for (its workers do not exist here), and the base handle is
+  // not closed either: its Close may truncate the file to what this copy
+  // knows, under the parent's later writes. Left alone for good.
+  if (Forked()) {
+    (void)base_.release();
+    return;
+  }
   if (!closed_) Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
   state_->WaitIdle();  // Nothing may touch base_ after this.
 }

@@ -129,7 +129,7 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   rocksdb::IOStatus SyncData(bool full, const rocksdb::IOOptions& options);
 
   const std::string fname_;
-  const std::unique_ptr<rocksdb::FSWritableFile> base_;
+  std::unique_ptr<rocksdb::FSWritableFile> base_;  // Leaked only after fork().
   const std::shared_ptr<OpenInode> inode_;
   const std::shared_ptr<WriteScheduler> scheduler_;
   const std::shared_ptr<WriteState> state_;

@@ -19,6 +19,13 @@ ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
       use_ring_(features_.usable()),
       pool_(queue_depth, features_.setup_flags) {}
 
+ReadEngine::~ReadEngine() {
+  if (!forked()) return;
+  absl::MutexLock l(&mu_);
+  // Leaked on purpose: its destructor waits for the parent's reads.
+  new std::shared_ptr<AsyncReader>(std::move(async_));
+}
+
 void ReadEngine::PreadAll(const ReadTarget& target, ReadOp* ops, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (ops[i].finished) continue;
@@ -209,6 +216,8 @@ void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
   if (forked()) {
     for (size_t i = 0; i < n; ++i) FinishParentsRead(reads[i]);
   }
+  AsyncReader* reader = async_raw_.load(std::memory_order_acquire);
+  if (reader != nullptr && AllOnRing(reads, n)) return reader->Abort(reads, n);
   std::vector<AsyncRead*> on_ring;
   for (size_t i = 0; i < n; ++i) {
     AsyncRead* read = reads[i];
@@ -218,9 +227,7 @@ void ReadEngine::AbortAsync(AsyncRead* const* reads, size_t n) {
       read->state = AsyncRead::State::kAborted;  // Never reported.
     }
   }
-  if (on_ring.empty()) return;
-  async_raw_.load(std::memory_order_acquire)
-      ->Abort(on_ring.data(), on_ring.size());
+  if (!on_ring.empty()) reader->Abort(on_ring.data(), on_ring.size());
 }
 
 bool ReadEngine::ReleaseAsync(AsyncRead* read, void (*free_fn)(AsyncRead*)) {

@@ -72,6 +72,9 @@ class ReadEngine final {
              std::shared_ptr<FaultInjector> faults);
   ReadEngine(const ReadEngine&) = delete;
   ReadEngine& operator=(const ReadEngine&) = delete;
+  // In a child of fork(), leaves the async reader alone (it would wait for
+  // reads the parent has in the kernel).
+  ~ReadEngine();
 
   const Features& features() const { return features_; }
   FaultInjector* faults() const { return faults_.get(); }

@@ -76,7 +76,7 @@ void ChildChecks(std::shared_ptr<rocksdb::FileSystem> parents_fs,
   EXPECT_TRUE(f->Sync(IOOptions(), nullptr).ok());
   EXPECT_TRUE(f->Close(IOOptions(), nullptr).ok());
   EXPECT_EQ(SizeOf(dir + "/own.sst"), static_cast<off_t>(kChunk));
-  parents_fs.reset();  // The parent's object: its destructor must not wait.
+  parents_fs.reset();  // The last reference here: its destructor must not wait.
 }
 
 TEST(ForkTest, ChildNeverHangsOnTheParentsFileSystemAndCanMakeItsOwn) {
@@ -96,8 +96,9 @@ TEST(ForkTest, ChildNeverHangsOnTheParentsFileSystemAndCanMakeItsOwn) {
   for (int i = 0; i < kChunks; ++i) {  // Queued: workers are busy.
     ASSERT_TRUE(file->Append(chunk, IOOptions(), nullptr).ok());
   }
-  testing::ExpectChildPasses(
-      [&] { ChildChecks(fs, std::move(file), std::move(reader), dir); });
+  testing::ExpectChildPasses([&] {
+    ChildChecks(std::move(fs), std::move(file), std::move(reader), dir);
+  });
   // The parent goes on as if nothing happened.
   EXPECT_TRUE(file->Sync(IOOptions(), nullptr).ok());
   EXPECT_TRUE(file->Close(IOOptions(), nullptr).ok());
