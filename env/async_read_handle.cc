@@ -110,7 +110,7 @@ rocksdb::IOStatus StartAsyncRead(AsyncReadStart start, void** io_handle,
                                          req.len, req.scratch);
   if (!s.ok()) return s;
   auto h = std::make_unique<Handle>();
-  h->req = req;
+  CopyReadRequest(req, &h->req);
   h->cb = std::move(start.cb);
   h->cb_arg = start.cb_arg;
   h->path = std::move(start.path);

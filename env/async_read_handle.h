@@ -32,13 +32,12 @@
 #include <vector>
 
 #include "env/open_for_read.h"
+#include "env/rocksdb_api.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
 
 namespace uringfs {
-
-using AsyncCallback = std::function<void(const rocksdb::FSReadRequest&, void*)>;
 
 // What one `ReadAsync` call asks for.
 struct AsyncReadStart {

@@ -1,6 +1,6 @@
 // The public free functions of uringfs (uringfs/uringfs.h, uringfs/task.h,
-// uringfs/stats.h): each finds the uringfs file system behind a
-// `rocksdb::FileSystem` and asks it.
+// uringfs/stats.h, uringfs/version.h): each finds the uringfs file system
+// behind a `rocksdb::FileSystem` and asks it.
 
 #include <memory>
 #include <string>
@@ -11,6 +11,7 @@
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
 #include "uringfs/uringfs.h"
+#include "uringfs/version.h"
 
 namespace uringfs {
 namespace {
@@ -72,5 +73,14 @@ rocksdb::Status ShutdownUringFileSystem(rocksdb::FileSystem& fs,
   if (s.ok()) uring_fs->tasks()->Shutdown(mode);
   return s;
 }
+
+#define URINGFS_STR2(x) #x
+#define URINGFS_STR(x) URINGFS_STR2(x)
+const char* Version() {
+  return URINGFS_STR(URINGFS_VERSION_MAJOR) "." URINGFS_STR(
+      URINGFS_VERSION_MINOR) "." URINGFS_STR(URINGFS_VERSION_PATCH);
+}
+#undef URINGFS_STR
+#undef URINGFS_STR2
 
 }  // namespace uringfs

@@ -73,9 +73,8 @@ rocksdb::IOStatus UringRandomAccessFile::MultiRead(
 
 rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     rocksdb::FSReadRequest& req, const rocksdb::IOOptions& /*options*/,
-    std::function<void(const rocksdb::FSReadRequest&, void*)> cb, void* cb_arg,
-    void** io_handle, rocksdb::IOHandleDeleter* del_fn,
-    rocksdb::IODebugContext* /*dbg*/) {
+    AsyncCallback cb, void* cb_arg, void** io_handle,
+    rocksdb::IOHandleDeleter* del_fn, rocksdb::IODebugContext* /*dbg*/) {
   return NoThrow("uringfs ReadAsync", [&] {
     Bump(counters_->async_reads);
     const FsTask* task = tasks_->Current();

@@ -24,6 +24,7 @@
 #include "env/fs_tasks.h"
 #include "env/open_for_read.h"
 #include "env/rocks_read_counters.h"
+#include "env/rocksdb_api.h"
 #include "env/uring/read_engine.h"
 #include "env/uring/read_op.h"
 #include "rocksdb/file_system.h"
@@ -51,11 +52,11 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
   rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
                               const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus ReadAsync(
-      rocksdb::FSReadRequest& req, const rocksdb::IOOptions& options,
-      std::function<void(const rocksdb::FSReadRequest&, void*)> cb,
-      void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
-      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReadAsync(rocksdb::FSReadRequest& req,
+                              const rocksdb::IOOptions& options,
+                              AsyncCallback cb, void* cb_arg, void** io_handle,
+                              rocksdb::IOHandleDeleter* del_fn,
+                              rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus Prefetch(uint64_t offset, size_t n,
                              const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override;
