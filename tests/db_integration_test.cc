@@ -17,6 +17,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "tests/testing/open_db.h"
 #include "tests/testing/status_matchers.h"
 
 namespace uringfs {
@@ -85,7 +86,7 @@ class DbIntegrationTest : public ::testing::TestWithParam<const char*> {
 
   void Open(bool direct_reads = false) {
     rocksdb::DB* db = nullptr;
-    ASSERT_OK(rocksdb::DB::Open(MakeOptions(direct_reads), dir_, &db));
+    ASSERT_OK(uringfs::testing::OpenDb(MakeOptions(direct_reads), dir_, &db));
     db_.reset(db);
   }
 
@@ -195,7 +196,7 @@ TEST_P(DbIntegrationTest, DirectReadsSeeTheSameData) {
   db_.reset();
 
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(MakeOptions(true), dir_, &db);
+  rocksdb::Status s = uringfs::testing::OpenDb(MakeOptions(true), dir_, &db);
   if (s.IsNotSupported() || s.IsInvalidArgument()) {
     GTEST_SKIP() << "O_DIRECT not supported in " << dir_ << ": "
                  << s.ToString();

@@ -53,6 +53,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "tests/testing/open_db.h"
 
 namespace {
 
@@ -297,10 +298,10 @@ void Open(const Flags& f, OpenDb* out) {
   rocksdb::Status s;
   if (f.read_only) {
     o.create_if_missing = false;
-    s = rocksdb::DB::OpenForReadOnly(o, f.db, &db);
+    s = uringfs::testing::OpenDbForReadOnly(o, f.db, &db);
   } else {
     o.create_if_missing = f.mode == "write";
-    s = rocksdb::DB::Open(o, f.db, &db);
+    s = uringfs::testing::OpenDb(o, f.db, &db);
   }
   if (!s.ok()) {
     Die(2, "cannot open %s through %s%s: %s", f.db.c_str(),

@@ -40,6 +40,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
+#include "tests/testing/open_db.h"
 #include "tests/testing/power_loss_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
@@ -107,8 +108,8 @@ class PowerLossTest : public ::testing::Test {
   // checks it holds exactly keys 0..k-1 with their values; returns k.
   uint64_t RecoveredPrefix() {
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s =
-        rocksdb::DB::Open(MakeOptions(rocksdb::Env::Default()), dir_, &raw);
+    rocksdb::Status s = uringfs::testing::OpenDb(
+        MakeOptions(rocksdb::Env::Default()), dir_, &raw);
     EXPECT_OK(s);
     if (!s.ok()) return 0;
     std::unique_ptr<rocksdb::DB> db(raw);
@@ -142,7 +143,7 @@ class PowerLossTest : public ::testing::Test {
     auto fs = std::make_shared<UringFileSystem>(UringFsOptions(), seam);
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     rocksdb::DB* raw = nullptr;
-    ASSERT_OK(rocksdb::DB::Open(MakeOptions(env.get()), dir_, &raw));
+    ASSERT_OK(uringfs::testing::OpenDb(MakeOptions(env.get()), dir_, &raw));
     std::unique_ptr<rocksdb::DB> db(raw);
 
     rocksdb::WriteOptions w;
@@ -218,7 +219,7 @@ TEST_F(PowerLossTest, ControlUnsyncedWritesAreLost) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o = MakeOptions(env.get());
   o.write_buffer_size = 4 << 20;  // No flush.
-  ASSERT_OK(rocksdb::DB::Open(o, dir_, &raw));
+  ASSERT_OK(uringfs::testing::OpenDb(o, dir_, &raw));
   std::unique_ptr<rocksdb::DB> db(raw);
   for (uint64_t i = 0; i < 500; ++i) {
     ASSERT_OK(db->Put(rocksdb::WriteOptions(), Key(i), Value(i)));

@@ -66,6 +66,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
+#include "tests/testing/open_db.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/uringfs.h"
@@ -351,7 +352,7 @@ std::string DropScenario(const std::string& dir) {
   options.env = env.get();
   const std::string path = dir + "/db";
   rocksdb::DB* raw = nullptr;
-  s = rocksdb::DB::Open(options, path, &raw);
+  s = uringfs::testing::OpenDb(options, path, &raw);
   if (!s.ok()) return "DB::Open as root: " + s.ToString();
   std::unique_ptr<rocksdb::DB> db(raw);
 
@@ -395,7 +396,7 @@ std::string DropScenario(const std::string& dir) {
   if (!s.ok()) return "Close after the drop: " + s.ToString();
   db.reset();
 
-  s = rocksdb::DB::Open(options, path, &raw);
+  s = uringfs::testing::OpenDb(options, path, &raw);
   if (!s.ok()) return "reopen as 65534: " + s.ToString();
   db.reset(raw);
   for (int i = 0; i < 300; ++i) {

@@ -56,6 +56,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "tests/testing/deadline.h"
+#include "tests/testing/open_db.h"
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -159,7 +160,8 @@ class LoadedDb {
 
   rocksdb::Status Open() {
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(DbOptions(env_.get()), dir_, &db);
+    rocksdb::Status s =
+        uringfs::testing::OpenDb(DbOptions(env_.get()), dir_, &db);
     db_.reset(db);
     return s;
   }
@@ -299,7 +301,7 @@ void ExpectKeys(const std::string& dir, rocksdb::Env* env, uint64_t n,
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o = DbOptions(env);
   o.create_if_missing = false;
-  ASSERT_OK(rocksdb::DB::Open(o, dir, &raw));
+  ASSERT_OK(uringfs::testing::OpenDb(o, dir, &raw));
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string v;
   uint64_t missing = 0, wrong = 0;
@@ -356,7 +358,7 @@ void ReportSurvivorsAfterCancel(const std::string& dir, uint64_t acked_before,
                                 uint64_t acked) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o = DbOptions(rocksdb::Env::Default());
-  if (rocksdb::DB::Open(o, dir, &raw).ok()) {
+  if (uringfs::testing::OpenDb(o, dir, &raw).ok()) {
     std::unique_ptr<rocksdb::DB> db(raw);
     uint64_t later = 0;
     std::string v;

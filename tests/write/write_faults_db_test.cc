@@ -38,6 +38,7 @@
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "tests/testing/deadline.h"
+#include "tests/testing/open_db.h"
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "uringfs/options.h"
@@ -142,7 +143,8 @@ class WriteFaultsDbTest : public ::testing::Test {
     o.listeners.push_back(listener_);
     rocksdb::DB* db = nullptr;
     rocksdb::Status s;
-    WithDeadline("DB::Open", [&] { s = rocksdb::DB::Open(o, dir_, &db); });
+    WithDeadline("DB::Open",
+                 [&] { s = uringfs::testing::OpenDb(o, dir_, &db); });
     ASSERT_OK(s);
     db_.reset(db);
   }
@@ -192,7 +194,7 @@ class WriteFaultsDbTest : public ::testing::Test {
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s;
     WithDeadline("stock DB::Open",
-                 [&] { s = rocksdb::DB::Open(o, dir_, &raw); });
+                 [&] { s = uringfs::testing::OpenDb(o, dir_, &raw); });
     ASSERT_OK(s);
     std::unique_ptr<rocksdb::DB> db(raw);
     int missing = 0;
