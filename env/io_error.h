@@ -7,7 +7,8 @@
 // negative errno in an `int`, never the global `errno`. RocksDB-facing code
 // calls `IOErrorFromErrno` with a positive errno, an operation and a path.
 //
-// Mapping (RocksDB's error handler depends on it, see rocksdb-contract.md §2):
+// Mapping (RocksDB's error handler depends on it; see docs/design.md,
+// "Errors and exceptions"):
 //   ENOSPC         -> NoSpace, retryable (RocksDB recovers via SstFileManager)
 //   ENOENT         -> PathNotFound (IsNotFound() is true)
 //   ECANCELED      -> Aborted ("cancelled")

@@ -4,9 +4,11 @@
 //
 // `UringWritableFile` is uringfs's `FSWritableFile`: it wraps the base file
 // system's handle and orders every operation on it through the file system's
-// `WriteScheduler`, by file identity. Two policies (architecture decision 1):
+// `WriteScheduler`, by file identity. Two policies (docs/design.md, "File
+// classes and what each promises"):
 //
-//   * Write-behind (SST and blob files by default; never with direct I/O):
+//   * Write-behind (SST files by default, blob files too when `write_behind`
+//     names them; never with direct I/O):
 //     `Append` copies the data, queues the write and returns; `Flush` returns
 //     at once; `RangeSync`, `Allocate` and preallocation are queued behind
 //     the writes; `Sync`, `Fsync`, `Truncate`, `InvalidateCache` and `Close`

@@ -4,7 +4,9 @@
 //
 // `AsyncReader` runs reads that complete later (RocksDB's `ReadAsync`,
 // `Poll`, `AbortIO`) on one ring of its own, never on the rings of
-// synchronous reads (sharing them mixes completions, rocksdb#14158).
+// synchronous reads: a ring shared by both would mix their completions, and a
+// synchronous batch would reap (and lose) an asynchronous read's completion
+// (docs/design.md, "ReadAsync, Poll and AbortIO").
 //
 // An `AsyncRead` moves through these states:
 //

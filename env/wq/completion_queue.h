@@ -3,8 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // `CompletionQueue` delivers completions from workers to the submitting side in
-// FIFO order: one list per task plus one "pending" bit (the kernel's FIFO
-// task_work, 7cbf1722d5fc).
+// FIFO order: one list per task plus one "pending" bit, as the kernel delivers
+// io_uring completions to a task (docs/design.md, appendix A, invariant 28).
 //
 // Contract
 //

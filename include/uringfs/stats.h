@@ -53,8 +53,8 @@ struct UringFsStats {
   uint64_t async_sync_fallbacks = 0;  // Async reads done at once with pread.
   uint64_t async_cancels = 0;         // Cancellations sent by AbortIO.
 
-  // Writes. "Queued" appends were written behind by a worker (SST and blob
-  // files by default); "direct" ones by the calling thread.
+  // Writes. "Queued" appends were written behind by a worker (SST files by
+  // default, see `write_behind`); "direct" ones by the calling thread.
   uint64_t appends_queued = 0;
   uint64_t appends_direct = 0;
   uint64_t bytes_queued = 0;

@@ -1,5 +1,5 @@
-// Cancellation, task exit and queue shutdown. Invariants of io-wq.md
-// section 7 covered here:
+// Cancellation, task exit and queue shutdown. Invariants of docs/design.md,
+// appendix A, covered here:
 //   8, 9 FreeWorkAndDoWorkRunOnce{Normally,OnPendingCancel,OnEnqueueAfterExit,
 //        ForPreCancelledItem,OnQueueShutdownSweep} (each with a dependent).
 //        The spawn-failure path is in workers_test.cc.
@@ -11,10 +11,11 @@
 //   15 RunningCancelSetsFlagSeenByDoWork
 //   16 CancelByTaskNeverTouchesAnotherTasksWork, OwnerTokensAreNeverReused
 //   17 TaskCancelShutdownMidChainTerminates, TaskDrainShutdownRunsBoundWork
-//   18 QueueShutdownLeavesNoThreadsAndSweepsPending. "put_and_exit asserts
-//      EXIT" and "the waiter leaves the shared hash wait list" do not apply:
-//      Queue::Shutdown is valid in any state (it cancels everything itself) and
-//      there is no hash wait list (one mutex, see queue_test.cc, invariant 5).
+//   18 QueueShutdownLeavesNoThreadsAndSweepsPending. The kernel's "final exit
+//      requires the exit flag" and "leave the shared hash wait list" do not
+//      apply: Queue::Shutdown is valid in any state (it cancels everything
+//      itself) and there is no hash wait list (one mutex, see queue_test.cc,
+//      invariant 5).
 //   27 CancelCallbacksRunOnTheCancellingThreadAndMayEnqueue
 #include <dirent.h>
 

@@ -1,5 +1,5 @@
-// Tests for CompletionQueue: invariant 28 (FIFO completions) of io-wq.md
-// section 7.
+// Tests for CompletionQueue: invariant 28 (FIFO completions) of
+// docs/design.md, appendix A.
 #include "env/wq/completion_queue.h"
 
 #include <memory>

@@ -1,5 +1,5 @@
 // Credentials, as root, in their own binary (they change per-thread process
-// credentials). io-wq.md section 7, invariant 26:
+// credentials). docs/design.md, appendix A, invariant 26:
 //   FileCreatedByWorkItemIsOwnedBySubmitter
 //   EachSubmitterSeesItsOwnIdentityEvenAfterChangingRightAfterEnqueue
 //   OtherThreadsNeverSeeAChange

@@ -1,6 +1,6 @@
 // Tests for internal::PendingList, the per-account pending list with bucket
-// runs. Invariants (io-wq.md section 7) covered here: 6, 7, and the list half
-// of 2 and 4 (the queue half is in queue_test.cc).
+// runs. Invariants (docs/design.md, appendix A) covered here: 6, 7, and the
+// list half of 2 and 4 (the queue half is in queue_test.cc).
 #include "env/wq/pending_list.h"
 
 #include <vector>

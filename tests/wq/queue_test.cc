@@ -1,5 +1,5 @@
 // Queue behaviour: hashing, ordering, dependents, exceptions, credentials via
-// the syscall seam. Invariants of io-wq.md section 7 covered here:
+// the syscall seam. Invariants of docs/design.md, appendix A, covered here:
 //   1  SameKeyItemsNeverRunConcurrently
 //   2  SameKeyItemsRunInSubmitOrderIncludingItemsQueuedWhileRunning
 //   3  CollidingBucketsAreSerialisedInSubmitOrder

@@ -1,6 +1,6 @@
-// Randomized stress test (io-wq.md section 7, invariant 30): enqueue, cancel
-// one/all (queue-wide and by task), blocking work, dependents and task exit,
-// all at once. Invariants are checked continuously by counters:
+// Randomized stress test (docs/design.md, appendix A, invariant 30): enqueue,
+// cancel one/all (queue-wide and by task), blocking work, dependents and task
+// exit, all at once. Invariants are checked continuously by counters:
 //   1  no two items of one bucket inside DoWork at once (buckets collide: the
 //      bucket function folds 16 keys onto 8 buckets);
 //   2  per key, items start in submit order (each key has one submitter);

@@ -1,5 +1,5 @@
 // Worker creation, limits, blocking hand-off and idle exit. Invariants of
-// io-wq.md section 7 covered here:
+// docs/design.md, appendix A, covered here:
 //   19 BurstOnIdlePoolCreatesOneWorker, WorkersNeverExceedTheLimit,
 //      SpawnFailureRollsBackAndCancelsStrandedWork (also invariant 8's
 //      spawn-failure path, with a dependent).
