@@ -9,7 +9,8 @@
 //
 // The differences are found from RocksDB's own declarations where possible
 // (the callback type is read off `FSRandomAccessFile::ReadAsync`), and from
-// `rocksdb/version.h` only where a declaration cannot tell.
+// `rocksdb/version.h` only where a declaration cannot tell (a virtual method
+// that older releases do not have). No other file tests RocksDB's version.
 
 #ifndef URINGFS_ENV_ROCKSDB_API_H_
 #define URINGFS_ENV_ROCKSDB_API_H_
@@ -51,6 +52,50 @@ inline void CopyReadRequest(const rocksdb::FSReadRequest& from,
   to->scratch = from.scratch;
   to->result = from.result;
   to->status = from.status;
+}
+
+// FileSystemBase
+//
+// What UringFileSystem derives from: RocksDB's FileSystemWrapper, plus the
+// answers a newer RocksDB asks of a file system directly.
+//
+// From 8.4 on RocksDB asks `FileSystem::SupportedOps` before it uses
+// `ReadAsync` (and, later, `Prefetch`); a wrapper would forward the question
+// to the POSIX file system underneath, which says yes only when its own
+// io_uring works. uringfs serves both itself (asynchronous reads complete
+// with `pread` where io_uring is unavailable), so it answers with RocksDB's
+// default set: every optional operation except handing out its own buffers
+// (`kFSBuffer`) and `kVerifyAndReconstructRead`.
+#if ROCKSDB_MAJOR > 8 || (ROCKSDB_MAJOR == 8 && ROCKSDB_MINOR >= 4)
+#define URINGFS_ROCKSDB_ASKS_SUPPORTED_OPS 1
+#else
+#define URINGFS_ROCKSDB_ASKS_SUPPORTED_OPS 0
+#endif
+
+class FileSystemBase : public rocksdb::FileSystemWrapper {
+ public:
+  using rocksdb::FileSystemWrapper::FileSystemWrapper;
+
+#if URINGFS_ROCKSDB_ASKS_SUPPORTED_OPS
+  void SupportedOps(int64_t& supported_ops) override {
+    rocksdb::FileSystem::SupportedOps(supported_ops);
+  }
+#endif
+};
+
+// Whether this RocksDB asks `FileSystem::SupportedOps` before asynchronous
+// reads, and if so whether `fs` says yes (tests).
+inline constexpr bool kRocksDbAsksSupportedOps =
+    URINGFS_ROCKSDB_ASKS_SUPPORTED_OPS;
+inline bool AdvertisesAsyncReads(rocksdb::FileSystem& fs) {
+#if URINGFS_ROCKSDB_ASKS_SUPPORTED_OPS
+  int64_t ops = 0;
+  fs.SupportedOps(ops);
+  return (ops & (int64_t{1} << rocksdb::FSSupportedOps::kAsyncIO)) != 0;
+#else
+  (void)fs;
+  return true;
+#endif
 }
 
 // The RocksDB release uringfs was compiled against, as "major.minor.patch".

@@ -41,7 +41,7 @@ void LogUnconditionally(rocksdb::Logger* logger, const char* format, ...) {
 UringFileSystem::UringFileSystem(const UringFsOptions& options,
                                  std::shared_ptr<rocksdb::FileSystem> base,
                                  std::shared_ptr<uring::FaultInjector> faults)
-    : rocksdb::FileSystemWrapper(std::move(base)),
+    : FileSystemBase(std::move(base)),
       options_(options),
       generation_(ForkGeneration()),
       faults_(std::move(faults)),

@@ -51,6 +51,7 @@
 #include "env/fs_tasks.h"
 #include "env/option_table.h"
 #include "env/rocks_read_counters.h"
+#include "env/rocksdb_api.h"
 #include "env/uring/fault_injector.h"
 #include "env/uring/read_engine.h"
 #include "env/write_scheduler.h"
@@ -61,7 +62,7 @@
 
 namespace uringfs {
 
-class UringFileSystem final : public rocksdb::FileSystemWrapper {
+class UringFileSystem final : public FileSystemBase {
  public:
   static const char* kClassName() { return "UringFileSystem"; }
   static const char* kNickName() { return "uringfs"; }

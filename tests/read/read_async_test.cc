@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "env/rocksdb_api.h"
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
 #include "tests/read/fs_test_util.h"
@@ -384,6 +385,17 @@ TEST_F(InFlightReadAsyncTest,
   }
   cold.reset();
   ::unlink(path.c_str());
+}
+
+// RocksDB 8.4 and later use ReadAsync only if the file system says it
+// supports it; uringfs does, with and without io_uring, whatever the POSIX
+// file system underneath would answer.
+TEST_P(ReadAsyncTest, FileSystemTellsRocksDbItSupportsAsyncReads) {
+  if (!kRocksDbAsksSupportedOps) {
+    GTEST_SKIP() << "RocksDB " << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR
+                 << " does not ask (FileSystem::SupportedOps came in 8.4)";
+  }
+  EXPECT_TRUE(AdvertisesAsyncReads(*fs_));
 }
 
 }  // namespace
