@@ -22,6 +22,7 @@
 #include "env/random_rw_file.cc"
 #include "env/read_request.cc"
 #include "env/sequential_file.cc"
+#include "env/size_text.cc"
 #include "env/stats_logger.cc"
 #include "env/uring/async_reader.cc"
 #include "env/uring/batch_reader.cc"
