@@ -296,9 +296,12 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
                        "stats_dump_period_sec=%u",
                        e->features().Describe().c_str(), Version(),
                        options_.stats_dump_period_sec);
-    *result = std::make_shared<StatsLogger>(*result, [e, t, w, c] {
-      return CollectStats({c.get(), e.get(), w.get(), t.get()}).ToString();
-    });
+    *result = std::make_shared<StatsLogger>(
+        *result,
+        [e, t, w, c] {
+          return CollectStats({c.get(), e.get(), w.get(), t.get()}).ToString();
+        },
+        options_.stats_dump_period_sec);
     return rocksdb::IOStatus::OK();
   });
 }

@@ -25,8 +25,8 @@
 //     system created in the child works normally.
 //   * The info log RocksDB opens through this file system gets one line
 //     saying whether reads use io_uring (and why not if they do not), with
-//     uringfs's version, and at close a line with the counters
-//     (env/stats_logger.h).
+//     uringfs's version, and a line with the counters every
+//     `stats_dump_period_sec` seconds and at close (env/stats_logger.h).
 //
 // Options are registered with RocksDB's `Configurable` machinery under
 // `UringFsOptions::kName()`, so `GetOptionString()` / `ConfigureFromString()`

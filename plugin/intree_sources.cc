@@ -17,6 +17,7 @@
 #include "env/open_for_read.cc"
 #include "env/option_table.cc"
 #include "env/process_queue.cc"
+#include "env/periodic_thread.cc"
 #include "env/public_api.cc"
 #include "env/random_access_file.cc"
 #include "env/random_rw_file.cc"
