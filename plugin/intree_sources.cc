@@ -8,6 +8,7 @@
 // load_time_registration.cc is left out on purpose: in-tree, RocksDB calls
 // uringfs_register() itself.
 
+#include "base/dio_alignment.cc"
 #include "base/fork_generation.cc"
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
