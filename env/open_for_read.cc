@@ -1,12 +1,12 @@
 #include "env/open_for_read.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
+#include "base/dio_alignment.h"
 #include "env/io_error.h"
 
 namespace uringfs {
@@ -18,12 +18,9 @@ SharedFd::~SharedFd() {
 
 size_t DirectIoAlignment(int fd) {
   constexpr size_t kDefault = 4096;
-  struct statx stx {};
-  if (::statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) != 0 ||
-      (stx.stx_mask & STATX_DIOALIGN) == 0 || stx.stx_dio_offset_align == 0) {
-    return kDefault;
-  }
-  return std::max<size_t>(stx.stx_dio_offset_align, stx.stx_dio_mem_align);
+  const DioAlignment a = QueryDioAlignment(fd);
+  if (!a.reported) return kDefault;
+  return std::max<size_t>(a.offset, a.memory);
 }
 
 rocksdb::IOStatus InvalidatePageCache(const uring::ReadTarget& target,

@@ -1,24 +1,15 @@
 #include "env/option_table.h"
 
 #include <cstring>
+#include <limits>
+
+#include "env/size_text.h"
 
 namespace uringfs {
 namespace internal {
 namespace {
 
 constexpr char kScheme[] = "uringfs://";
-
-// Strict unsigned decimal: digits only, no sign, no spaces, no overflow.
-bool ParseDecimal(const std::string& text, uint64_t* out) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
 
 bool ParseBool(const std::string& text, bool* out) {
   if (text == "true" || text == "1") {
@@ -83,7 +74,7 @@ rocksdb::OptionType RocksDbType(OptionSpec::Kind kind) {
       return rocksdb::OptionType::kBoolean;
     case OptionSpec::Kind::kFileClasses:
       return rocksdb::OptionType::kString;
-    case OptionSpec::Kind::kUint64:
+    case OptionSpec::Kind::kByteSize:
       return rocksdb::OptionType::kUInt64T;
     case OptionSpec::Kind::kUint32:
       break;
@@ -103,12 +94,15 @@ const std::vector<OptionSpec>& AllOptionSpecs() {
        offsetof(UringFsOptions, use_io_uring), 0, 1, ""},
       {"write_behind", OptionSpec::Kind::kFileClasses,
        offsetof(UringFsOptions, write_behind), 0, 0, ""},
-      {"max_queued_bytes", OptionSpec::Kind::kUint64,
+      {"max_queued_bytes", OptionSpec::Kind::kByteSize,
        offsetof(UringFsOptions, max_queued_bytes), 65536, uint64_t{64} << 30,
        "bytes"},
-      {"max_queued_bytes_per_file", OptionSpec::Kind::kUint64,
+      {"max_queued_bytes_per_file", OptionSpec::Kind::kByteSize,
        offsetof(UringFsOptions, max_queued_bytes_per_file), 4096,
        uint64_t{64} << 30, "bytes"},
+      {"stats_dump_period_sec", OptionSpec::Kind::kUint32,
+       offsetof(UringFsOptions, stats_dump_period_sec), 0,
+       std::numeric_limits<uint32_t>::max(), "seconds"},
   };
   return specs;
 }
@@ -124,6 +118,12 @@ std::string Accepted(const OptionSpec& spec) {
   if (spec.kind == OptionSpec::Kind::kBool) return "true, false, 1 or 0";
   if (spec.kind == OptionSpec::Kind::kFileClasses) {
     return "a comma-separated list of sst and blob, or none";
+  }
+  if (spec.kind == OptionSpec::Kind::kByteSize) {
+    return "a size from " + std::to_string(spec.min) + " to " +
+           std::to_string(spec.max) + " bytes (" + FormatSize(spec.min) +
+           " to " + FormatSize(spec.max) +
+           "; suffixes K, M, G, T are powers of 1024)";
   }
   return "an integer from " + std::to_string(spec.min) + " to " +
          std::to_string(spec.max) + " (" + spec.unit + ")";
@@ -180,13 +180,13 @@ rocksdb::Status ParseOptionValue(const OptionSpec& spec,
     return s;
   }
   uint64_t v = 0;
-  if (!ParseDecimal(value, &v)) {
-    return BadValue(spec, value, "is not a whole decimal number");
-  }
+  const char* why =
+      ParseUnsigned(value, spec.kind == OptionSpec::Kind::kByteSize, &v);
+  if (why != nullptr) return BadValue(spec, value, why);
   if (v < spec.min || v > spec.max) {
     return BadValue(spec, value, "is out of range");
   }
-  if (spec.kind == OptionSpec::Kind::kUint64) {
+  if (spec.kind == OptionSpec::Kind::kByteSize) {
     *static_cast<uint64_t*>(field) = v;
   } else {
     *static_cast<uint32_t*>(field) = static_cast<uint32_t>(v);
@@ -200,7 +200,7 @@ std::string FormatOptionValue(const OptionSpec& spec, const void* field) {
       return *static_cast<const bool*>(field) ? "true" : "false";
     case OptionSpec::Kind::kFileClasses:
       return *static_cast<const std::string*>(field);
-    case OptionSpec::Kind::kUint64:
+    case OptionSpec::Kind::kByteSize:
       return std::to_string(*static_cast<const uint64_t*>(field));
     case OptionSpec::Kind::kUint32:
       break;

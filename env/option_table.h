@@ -6,6 +6,26 @@
 // accepted range and a one-line meaning. Parsing from a URI query, from a
 // RocksDB options string and serialising back all go through this table, so
 // the three agree on what is accepted and on the wording of every error.
+// Byte sizes take RocksDB's suffixes (`64K`, `256M`, `1G`, `2T`; see
+// env/size_text.h); values are serialised as plain decimal, which parses
+// back to the same value.
+//
+// Why a table of our own and not only RocksDB's option machinery: RocksDB's
+// `Configurable` machinery is used — the table is registered with
+// `RegisterOptions` as `OptionTypeInfo`s (`RocksDbTypeInfo()`), so
+// `GetOptionString`, `GetOption`, `AreEquivalent` and RocksDB's roll-back of
+// a failed `ConfigureFromString` (it re-applies the serialised options, so
+// nothing of a refused string stays applied) all work as for RocksDB's own
+// objects. But each `OptionTypeInfo` carries the table's parse, serialise
+// and compare functions instead of RocksDB's built-in ones for
+// `kUInt32T`/`kUInt64T`, because those cannot give strict errors:
+// `ParseUint64` (std::stoull plus a suffix letter) takes `12abc` as 12 and
+// `5KB` as 5K, accepts blanks and a sign (`-1` becomes 2^64-1), shifts
+// `99999999999T` past 64 bits without a word, and reports stoull's
+// exceptions as "Error parsing <key>:stoull" without the accepted range;
+// `OptionTypeInfo` has no notion of a range at all, and the `ValidateOptions`
+// / `PrepareOptions` hooks run only after the values are stored (or at
+// `DB::Open`), too late to name the key and refuse it.
 //
 // Thread-safety: the table is immutable after first use; every function here
 // is safe for concurrent use.
@@ -28,9 +48,12 @@ namespace internal {
 
 // One option: its key, where it lives in `UringFsOptions`, and what it accepts.
 struct OptionSpec {
+  // kUint32: a uint32_t, plain decimal digits.
+  // kByteSize: a uint64_t count of bytes, digits with an optional K, M, G or
+  // T suffix (env/size_text.h).
   // kFileClasses: a std::string holding a comma-separated subset of
   // `sst`, `blob`, or `none` (see `ParseFileClasses`).
-  enum class Kind { kUint32, kUint64, kBool, kFileClasses };
+  enum class Kind { kUint32, kByteSize, kBool, kFileClasses };
   const char* name;
   Kind kind;
   size_t offset;  // Byte offset of the field in `UringFsOptions`.
@@ -51,7 +74,8 @@ const OptionSpec* FindOptionSpec(const std::string& name);
 
 // Accepted()
 //
-// What `spec` accepts, in words: "an integer from 1 to 4096 (entries)".
+// What `spec` accepts, in words: "an integer from 1 to 4096 (entries)",
+// "a size from 65536 to 68719476736 bytes (64K to 64G; ...)".
 std::string Accepted(const OptionSpec& spec);
 
 // ParseOptionValue()

@@ -23,6 +23,7 @@
 #include "env/stats_logger.h"
 #include "env/writable_file.h"
 #include "rocksdb/env.h"
+#include "uringfs/version.h"
 
 namespace uringfs {
 namespace {
@@ -290,11 +291,17 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     std::shared_ptr<FsTasks> t = tasks();
     std::shared_ptr<WriteScheduler> w = writes();
     std::shared_ptr<RocksReadCounters> c = counters_;
-    LogUnconditionally(result->get(), "uringfs: %s",
-                       e->features().Describe().c_str());
-    *result = std::make_shared<StatsLogger>(*result, [e, t, w, c] {
-      return CollectStats({c.get(), e.get(), w.get(), t.get()}).ToString();
-    });
+    LogUnconditionally(result->get(),
+                       "uringfs: %s; uringfs version %s, "
+                       "stats_dump_period_sec=%u",
+                       e->features().Describe().c_str(), Version(),
+                       options_.stats_dump_period_sec);
+    *result = std::make_shared<StatsLogger>(
+        *result,
+        [e, t, w, c] {
+          return CollectStats({c.get(), e.get(), w.get(), t.get()}).ToString();
+        },
+        options_.stats_dump_period_sec);
     return rocksdb::IOStatus::OK();
   });
 }

@@ -24,8 +24,9 @@
 //     it opened before still read (with pread) but refuse to write; a file
 //     system created in the child works normally.
 //   * The info log RocksDB opens through this file system gets one line
-//     saying whether reads use io_uring, and why not if they do not, and at
-//     close a line with the counters (env/stats_logger.h).
+//     saying whether reads use io_uring (and why not if they do not), with
+//     uringfs's version, and a line with the counters every
+//     `stats_dump_period_sec` seconds and at close (env/stats_logger.h).
 //
 // Options are registered with RocksDB's `Configurable` machinery under
 // `UringFsOptions::kName()`, so `GetOptionString()` / `ConfigureFromString()`

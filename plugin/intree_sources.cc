@@ -8,6 +8,7 @@
 // load_time_registration.cc is left out on purpose: in-tree, RocksDB calls
 // uringfs_register() itself.
 
+#include "base/dio_alignment.cc"
 #include "base/fork_generation.cc"
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
@@ -16,12 +17,14 @@
 #include "env/io_error.cc"
 #include "env/open_for_read.cc"
 #include "env/option_table.cc"
+#include "env/periodic_thread.cc"
 #include "env/process_queue.cc"
 #include "env/public_api.cc"
 #include "env/random_access_file.cc"
 #include "env/random_rw_file.cc"
 #include "env/read_request.cc"
 #include "env/sequential_file.cc"
+#include "env/size_text.cc"
 #include "env/stats_logger.cc"
 #include "env/uring/async_reader.cc"
 #include "env/uring/batch_reader.cc"

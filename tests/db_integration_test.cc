@@ -19,6 +19,7 @@
 #include "rocksdb/table.h"
 #include "tests/testing/open_db.h"
 #include "tests/testing/status_matchers.h"
+#include "uringfs/version.h"
 
 namespace uringfs {
 namespace {
@@ -214,6 +215,21 @@ TEST_P(DbIntegrationTest, InfoLogNamesTheFileSystem) {
   std::stringstream text;
   text << log.rdbuf();
   EXPECT_NE(text.str().find("Options.fs: UringFileSystem"), std::string::npos);
+}
+
+TEST_P(DbIntegrationTest, FirstUringfsLineOfTheLogCarriesTheVersion) {
+  Open();
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  std::ifstream log(dir_ + "/LOG");
+  std::string line;
+  while (std::getline(log, line) &&
+         line.find(" uringfs: ") == std::string::npos) {
+  }
+  ASSERT_NE(line.find(" uringfs: io_uring: "), std::string::npos) << line;
+  EXPECT_NE(line.find(std::string("uringfs version ") + Version()),
+            std::string::npos)
+      << line;
 }
 
 INSTANTIATE_TEST_SUITE_P(IoUringOnAndOff, DbIntegrationTest,

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -65,6 +66,7 @@ TEST(OptionsTest, PlainUriGivesUringFileSystemWithDefaults) {
   EXPECT_EQ(o->write_behind, defaults.write_behind);
   EXPECT_EQ(o->max_queued_bytes, defaults.max_queued_bytes);
   EXPECT_EQ(o->max_queued_bytes_per_file, defaults.max_queued_bytes_per_file);
+  EXPECT_EQ(o->stats_dump_period_sec, 600u);
 }
 
 TEST(OptionsTest, BareNickNameIsAcceptedLikeTheUri) {
@@ -88,7 +90,7 @@ TEST(OptionsTest, UriQuerySetsEveryOption) {
 TEST(OptionsTest, EveryNumericOptionIsAcceptedAtItsBoundsAndRejectedPastThem) {
   for (const internal::OptionSpec& spec : internal::AllOptionSpecs()) {
     if (spec.kind != internal::OptionSpec::Kind::kUint32 &&
-        spec.kind != internal::OptionSpec::Kind::kUint64) {
+        spec.kind != internal::OptionSpec::Kind::kByteSize) {
       continue;
     }
     const std::string key = spec.name;
@@ -102,8 +104,10 @@ TEST(OptionsTest, EveryNumericOptionIsAcceptedAtItsBoundsAndRejectedPastThem) {
     }
     const std::string range =
         std::to_string(spec.min) + " to " + std::to_string(spec.max);
-    ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.min - 1),
-                   {key, range, "out of range"});
+    if (spec.min > 0) {
+      ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.min - 1),
+                     {key, range, "out of range"});
+    }
     ExpectRejected("uringfs://?" + key + "=" + std::to_string(spec.max + 1),
                    {key, range, "out of range"});
     // The same bounds hold in a RocksDB options string.
@@ -267,6 +271,181 @@ TEST(OptionsTest, TargetFileSystemIsRefused) {
   ExpectRejected("id=UringFileSystem;target={id=PosixFileSystem}",
                  {"target", "not supported"});
   ExpectRejected("id=UringFileSystem;target=PosixFileSystem", {"target"});
+}
+
+}  // namespace
+}  // namespace uringfs
+
+namespace uringfs {
+namespace {
+
+constexpr uint64_t kKiB = uint64_t{1} << 10;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+
+const char* const kByteOptions[] = {"max_queued_bytes",
+                                    "max_queued_bytes_per_file"};
+
+uint64_t ByteOption(const std::shared_ptr<FileSystem>& fs,
+                    const std::string& key) {
+  return key == "max_queued_bytes" ? OptionsOf(fs)->max_queued_bytes
+                                   : OptionsOf(fs)->max_queued_bytes_per_file;
+}
+
+TEST(OptionsTest, ByteSizesTakeRocksDbSuffixesInEitherCase) {
+  const std::pair<const char*, uint64_t> cases[] = {
+      {"64K", 64 * kKiB}, {"64k", 64 * kKiB}, {"256M", 256 * kMiB},
+      {"3m", 3 * kMiB},   {"1G", kGiB},       {"2g", 2 * kGiB},
+      {"1048576", kMiB},  {"64G", 64 * kGiB}};
+  for (const char* key : kByteOptions) {
+    for (const auto& [text, want] : cases) {
+      for (const std::string& spelling :
+           {std::string("uringfs://?") + key + "=" + text,
+            std::string("id=UringFileSystem;") + key + "=" + text}) {
+        std::shared_ptr<FileSystem> fs;
+        ASSERT_OK(Create(spelling, &fs));
+        EXPECT_EQ(ByteOption(fs, key), want) << spelling;
+      }
+    }
+  }
+  ExpectRejected("uringfs://?max_queued_bytes=0T",
+                 {"max_queued_bytes", "out of range"});
+}
+
+TEST(OptionsTest, TerabyteSuffixIsReadButStillBoundedByTheRange) {
+  ExpectRejected("uringfs://?max_queued_bytes=1T",
+                 {"max_queued_bytes", "'1T'", "out of range", "64K to 64G"});
+  ExpectRejected("uringfs://?max_queued_bytes=1t", {"out of range"});
+}
+
+TEST(OptionsTest, ByteSizesRefuseTextRocksDbWouldHalfRead) {
+  for (const std::string bad :
+       {"12abc", "5KB", "64Kb", "1.5G", " 64K", "64K ", "+64K", "0x10000", "K",
+        "64KK", "64 K", "64Ki", "64P"}) {
+    ExpectRejected("uringfs://?max_queued_bytes=" + bad,
+                   {"max_queued_bytes", "'" + bad + "'", "is not a size",
+                    "65536 to 68719476736"});
+  }
+  ExpectRejected("id=UringFileSystem;max_queued_bytes=12abc",
+                 {"max_queued_bytes", "'12abc'", "is not a size"});
+}
+
+TEST(OptionsTest, NegativeSizesAreRefusedAsNegative) {
+  for (const std::string bad : {"-1", "-64K", "-0"}) {
+    ExpectRejected("uringfs://?max_queued_bytes_per_file=" + bad,
+                   {"max_queued_bytes_per_file", "is negative"});
+    ExpectRejected("id=UringFileSystem;max_queued_bytes=" + bad,
+                   {"max_queued_bytes", "is negative"});
+  }
+}
+
+TEST(OptionsTest, SizesPastSixtyFourBitsAreRefusedNotWrapped) {
+  // 99999999999T and 16777216T wrap to small numbers in RocksDB's own parser.
+  for (const std::string bad :
+       {"99999999999T", "16777216T", "17179869184G", "18446744073709551616",
+        "99999999999999999999999"}) {
+    ExpectRejected("uringfs://?max_queued_bytes=" + bad,
+                   {"max_queued_bytes", "'" + bad + "'", "too large"});
+    ExpectRejected("id=UringFileSystem;max_queued_bytes=" + bad,
+                   {"max_queued_bytes", "too large"});
+  }
+}
+
+TEST(OptionsTest, SuffixesAreForByteSizesOnly) {
+  ExpectRejected("uringfs://?queue_depth=1K",
+                 {"queue_depth", "not a whole decimal number"});
+  ExpectRejected("uringfs://?stats_dump_period_sec=1k",
+                 {"stats_dump_period_sec", "not a whole decimal number"});
+  ExpectRejected("uringfs://?write_workers=-1", {"write_workers", "negative"});
+}
+
+TEST(OptionsTest, StatsDumpPeriodAcceptsZeroAndSeconds) {
+  for (const char* good : {"0", "1", "600", "4294967295"}) {
+    std::shared_ptr<FileSystem> fs;
+    ASSERT_OK(
+        Create(std::string("uringfs://?stats_dump_period_sec=") + good, &fs));
+    EXPECT_EQ(std::to_string(OptionsOf(fs)->stats_dump_period_sec), good);
+  }
+  ExpectRejected("uringfs://?stats_dump_period_sec=4294967296",
+                 {"stats_dump_period_sec", "0 to 4294967295", "seconds"});
+}
+
+// parse(serialise(x)) == x for every option, at its bounds and in between,
+// whatever spelling set it.
+TEST(OptionsTest, SerialisedOptionsParseBackToTheSameValues) {
+  const char* const settings[] = {
+      "uringfs://?max_queued_bytes=256M&max_queued_bytes_per_file=4K"
+      "&stats_dump_period_sec=0&queue_depth=1&write_workers=256",
+      "uringfs://?max_queued_bytes=64G&max_queued_bytes_per_file=65537"
+      "&stats_dump_period_sec=4294967295&write_behind=none",
+      "uringfs://?max_queued_bytes=64K&max_queued_bytes_per_file=3g"
+      "&use_io_uring=0&write_behind=blob,sst&queue_depth=4096",
+  };
+  ConfigOptions cfg;
+  for (const char* setting : settings) {
+    std::shared_ptr<FileSystem> fs;
+    ASSERT_OK(Create(setting, &fs));
+    std::string text;
+    ASSERT_OK(fs->GetOptionString(cfg, &text));
+    std::shared_ptr<FileSystem> copy;
+    ASSERT_OK(Create("uringfs://", &copy));
+    ASSERT_OK(copy->ConfigureFromString(cfg, text)) << text;
+    std::string mismatch;
+    EXPECT_TRUE(fs->AreEquivalent(cfg, copy.get(), &mismatch))
+        << setting << " -> " << text << ": " << mismatch;
+    const UringFsOptions& a = *OptionsOf(fs);
+    const UringFsOptions& b = *OptionsOf(copy);
+    EXPECT_EQ(a.max_queued_bytes, b.max_queued_bytes) << text;
+    EXPECT_EQ(a.max_queued_bytes_per_file, b.max_queued_bytes_per_file);
+    EXPECT_EQ(a.stats_dump_period_sec, b.stats_dump_period_sec);
+    EXPECT_EQ(a.queue_depth, b.queue_depth);
+    EXPECT_EQ(a.write_workers, b.write_workers);
+    EXPECT_EQ(a.use_io_uring, b.use_io_uring);
+    EXPECT_EQ(a.write_behind, b.write_behind);
+  }
+}
+
+TEST(OptionsTest, EveryOptionsFormattedValueParsesBackToItself) {
+  for (const internal::OptionSpec& spec : internal::AllOptionSpecs()) {
+    if (spec.kind == internal::OptionSpec::Kind::kFileClasses) continue;
+    for (uint64_t v :
+         {spec.min, spec.max, spec.min + (spec.max - spec.min) / 3}) {
+      UringFsOptions from;
+      UringFsOptions to;
+      void* from_field = reinterpret_cast<char*>(&from) + spec.offset;
+      void* to_field = reinterpret_cast<char*>(&to) + spec.offset;
+      ASSERT_OK(
+          internal::ParseOptionValue(spec, std::to_string(v), from_field));
+      const std::string text = internal::FormatOptionValue(spec, from_field);
+      ASSERT_OK(internal::ParseOptionValue(spec, text, to_field)) << text;
+      EXPECT_EQ(internal::FormatOptionValue(spec, to_field), text);
+      if (spec.kind == internal::OptionSpec::Kind::kByteSize) {
+        EXPECT_EQ(*static_cast<uint64_t*>(to_field), v) << spec.name;
+      }
+    }
+  }
+}
+
+// RocksDB rolls a refused options string back by re-applying the serialised
+// options: no key of the string stays applied, whatever order it tried them.
+TEST(OptionsTest, RefusedOptionsStringLeavesEveryOptionAsItWas) {
+  std::shared_ptr<FileSystem> fs;
+  ASSERT_OK(Create("uringfs://?queue_depth=9&max_queued_bytes=1M", &fs));
+  for (const char* bad :
+       {"queue_depth=7;write_workers=3;max_queued_bytes=99999999999T",
+        "max_queued_bytes=2M;stats_dump_period_sec=5;write_workers=-1",
+        "max_queued_bytes_per_file=8K;queue_depth=12abc"}) {
+    Status s = fs->ConfigureFromString(ConfigOptions(), bad);
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad << " -> " << s.ToString();
+    const UringFsOptions& o = *OptionsOf(fs);
+    EXPECT_EQ(o.queue_depth, 9u) << bad;
+    EXPECT_EQ(o.write_workers, UringFsOptions().write_workers) << bad;
+    EXPECT_EQ(o.max_queued_bytes, kMiB) << bad;
+    EXPECT_EQ(o.max_queued_bytes_per_file,
+              UringFsOptions().max_queued_bytes_per_file)
+        << bad;
+    EXPECT_EQ(o.stats_dump_period_sec, 600u) << bad;
+  }
 }
 
 }  // namespace

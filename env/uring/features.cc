@@ -27,8 +27,15 @@ int SetupRing(unsigned entries, io_uring* ring, io_uring_params* params) {
 }  // namespace
 
 bool Features::usable() const {
-  return requested && setup_errno == 0 && op_read &&
-         (feature_bits & IORING_FEAT_NODROP) != 0;
+  return requested && setup_errno == 0 && op_read && nodrop();
+}
+
+bool Features::nodrop() const {
+  return (feature_bits & IORING_FEAT_NODROP) != 0;
+}
+
+bool Features::coop_taskrun() const {
+  return (setup_flags & IORING_SETUP_COOP_TASKRUN) != 0;
 }
 
 std::string Features::Describe() const {

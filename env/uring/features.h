@@ -35,6 +35,11 @@ struct Features {
   // present, and completions never dropped (IORING_FEAT_NODROP).
   bool usable() const;
 
+  // IORING_FEAT_NODROP: the kernel never drops a completion (required).
+  bool nodrop() const;
+  // IORING_SETUP_COOP_TASKRUN (5.19): rings were set up with it.
+  bool coop_taskrun() const;
+
   // One line for logs and stats, e.g. "io_uring: on (features 0x3ffff,
   // flags 0x100)" or "io_uring: off, fallback to pread (setup: EPERM ...)".
   std::string Describe() const;

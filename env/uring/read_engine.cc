@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "env/uring/batch_reader.h"
+#include "env/uring/nowait.h"
 
 namespace uringfs {
 namespace uring {
@@ -42,22 +43,23 @@ bool ReadEngine::TryCached(const ReadTarget& target, ReadOp* op) {
           ? (errno = forced, -1)
           : ::preadv2(target.fd, &iov, 1, static_cast<off_t>(op->next_offset()),
                       RWF_NOWAIT);
-  if (r < 0 && errno == EAGAIN)
-    return false;  // Not (all) cached: use the ring.
-  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-    // This file's file system (NFS, FUSE, ...) does not take RWF_NOWAIT:
-    // stop trying for this file only.
-    target.nowait_ok->store(false, std::memory_order_relaxed);
-    return false;
-  }
-  if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
-    // The system call or the flag is unavailable (old kernel, a seccomp
-    // filter): the same for every file.
-    nowait_reads_.store(false, std::memory_order_relaxed);
-    return false;
+  const int err = r < 0 ? errno : 0;
+  switch (ClassifyNowait(r, err)) {
+    case NowaitAnswer::kWouldBlock:
+      return false;  // Not (all) cached: use the ring.
+    case NowaitAnswer::kFileRefuses:
+      // Stop trying for this file only.
+      target.nowait_ok->store(false, std::memory_order_relaxed);
+      return false;
+    case NowaitAnswer::kSystemRefuses:
+      // The same for every file.
+      nowait_reads_.store(false, std::memory_order_relaxed);
+      return false;
+    case NowaitAnswer::kDone:
+      break;
   }
   counters_.ops_cached.Add(1);
-  return !ApplyResult(target, r < 0 ? -errno : r, faults_.get(), op);
+  return !ApplyResult(target, r < 0 ? -err : r, faults_.get(), op);
 }
 
 namespace {

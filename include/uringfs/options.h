@@ -13,9 +13,14 @@
 //   * C++:                  `UringFsOptions o; o.queue_depth = 64;`
 //                           then `uringfs::NewUringFileSystem(o, &fs)`.
 //
-// A value outside its range, a malformed number or an unknown key is answered
+// Byte sizes may be written as RocksDB writes them: digits with an optional
+// suffix `K`, `M`, `G` or `T` (either case; powers of 1024), so
+// `max_queued_bytes=256M` is 268435456. Other numbers are plain decimal.
+//
+// A value outside its range, a malformed number (`12abc`, `-1`, `5KB`, a
+// size past 64 bits such as `99999999999T`) or an unknown key is answered
 // with `InvalidArgument` naming the key and what is accepted; nothing is
-// created in that case.
+// created, and nothing of the text is applied, in that case.
 //
 // Thread-safety: a plain value type; copy it freely. A file system copies its
 // options when it is created and never changes them afterwards.
@@ -63,13 +68,24 @@ struct UringFsOptions {
 
   // max_queued_bytes: the most appended bytes one file system holds queued,
   // not yet written, over all its files. A full budget makes `Append` wait.
-  // Unit: bytes. Default 256 MiB. Accepted: 65536 to 68719476736 (64 GiB).
+  // Unit: bytes (size suffixes accepted). Default 256 MiB (`256M`).
+  // Accepted: 65536 (`64K`) to 68719476736 (`64G`).
   uint64_t max_queued_bytes = uint64_t{256} << 20;
 
   // max_queued_bytes_per_file: the same budget for a single file. An append
   // larger than the budget is accepted when the file has nothing queued.
-  // Unit: bytes. Default 64 MiB. Accepted: 4096 to 68719476736 (64 GiB).
+  // Unit: bytes (size suffixes accepted). Default 64 MiB (`64M`).
+  // Accepted: 4096 (`4K`) to 68719476736 (`64G`).
   uint64_t max_queued_bytes_per_file = uint64_t{64} << 20;
+
+  // stats_dump_period_sec: every this many seconds, the `uringfs stats:`
+  // line with the file system's counters is written to the info log (LOG)
+  // of each database that uses the file system, as RocksDB's own option of
+  // the same name does for its statistics; the line is written at close in
+  // any case. 0 writes it at close only, and starts no thread. The period
+  // runs from when the database opened its LOG. Unit: seconds. Default 600.
+  // Accepted: 0 to 4294967295.
+  uint32_t stats_dump_period_sec = 600;
 };
 
 }  // namespace uringfs

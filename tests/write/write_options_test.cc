@@ -103,10 +103,14 @@ TEST_F(WriteTest, OutOfRangeBudgetsAreInvalidArgumentNamingTheOption) {
                        "max_queued_bytes_per_file");
   ExpectRejectedNaming("uringfs://?max_queued_bytes_per_file=68719476737",
                        "max_queued_bytes_per_file");
-  ExpectRejectedNaming("uringfs://?max_queued_bytes=64k", "max_queued_bytes");
-  // The bounds themselves are accepted.
-  std::shared_ptr<FileSystem> fs = FromUri(
-      "uringfs://?max_queued_bytes=65536&max_queued_bytes_per_file=4096");
+  // Sizes take RocksDB's suffixes, strictly, and the same bounds.
+  ExpectRejectedNaming("uringfs://?max_queued_bytes=63k", "max_queued_bytes");
+  ExpectRejectedNaming("uringfs://?max_queued_bytes=64kb", "max_queued_bytes");
+  ExpectRejectedNaming("uringfs://?max_queued_bytes_per_file=3K",
+                       "max_queued_bytes_per_file");
+  // The bounds themselves are accepted, in RocksDB's size spelling too.
+  std::shared_ptr<FileSystem> fs =
+      FromUri("uringfs://?max_queued_bytes=64k&max_queued_bytes_per_file=4K");
   ASSERT_NE(fs, nullptr);
   std::unique_ptr<FSWritableFile> f;
   ASSERT_OK(
