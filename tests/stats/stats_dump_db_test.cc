@@ -17,6 +17,7 @@
 #include "rocksdb/options.h"
 #include "tests/stats/stats_threads.h"
 #include "tests/testing/deadline.h"
+#include "tests/testing/open_db.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -44,7 +45,7 @@ class StatsDumpDbTest : public ::testing::Test {
     o.create_if_missing = true;
     o.stats_dump_period_sec = 0;  // Only uringfs's lines in the LOG.
     rocksdb::DB* db = nullptr;
-    ASSERT_OK(rocksdb::DB::Open(o, dir_ + "/db", &db));
+    ASSERT_OK(uringfs::testing::OpenDb(o, dir_ + "/db", &db));
     db_.reset(db);
     ASSERT_OK(db_->Put(rocksdb::WriteOptions(), "k", "v"));
   }
