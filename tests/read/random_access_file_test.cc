@@ -414,12 +414,11 @@ TEST_P(ReadPathTest, DirectReadsOfUnalignedFileSizesEndExactlyAtEof) {
             file->Read(off, n, IOOptions(), &result, buf->get(), nullptr));
         ASSERT_EQ(result.ToString(), Expected(size, off, n))
             << "direct Read at " << off << " n " << n;
-        FSReadRequest r;
+        bufs.push_back(std::make_unique<AlignedBuffer>(a, n));
+        FSReadRequest& r = reqs.emplace_back();
         r.offset = off;
         r.len = n;
-        bufs.push_back(std::make_unique<AlignedBuffer>(a, n));
         r.scratch = bufs.back()->get();
-        reqs.push_back(r);
       }
     }
     ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
