@@ -13,6 +13,8 @@
 # the first "SOURCES", "_FUNC" and "_LIBS" assignments with regular
 # expressions. Keep those three lines literal (no variables, no continuation
 # lines) and keep those words followed by " = " out of the comments above them.
+# The standalone build (CMakeLists.txt) reads the library and header lists
+# from here as well.
 
 # This file's folder, the uringfs checkout (also through a symlink). It can be
 # given on the make command line instead.
