@@ -1,7 +1,8 @@
-// The sources RocksDB's in-tree plugin build compiles (ROCKSDB_PLUGINS=uringfs,
-// see plugin/uringfs.mk). RocksDB compiles only files inside its own
-// plugin/uringfs/ folder, so this one file pulls in uringfs's library sources
-// from the checkout; the include path comes from uringfs.mk / CMakeLists.txt.
+// The sources RocksDB's in-tree plugin build compiles (ROCKSDB_PLUGINS=uringfs
+// with the checkout cloned as rocksdb/plugin/uringfs; see uringfs.mk at its
+// root). RocksDB compiles the files uringfs.mk names, so this one file pulls
+// in uringfs's library sources; the include path comes from uringfs.mk (make)
+// or CMakeLists.txt (cmake). The standalone CMake build compiles it as well.
 // This is the one list of the library's sources: every .cc file of base/,
 // env/, env/uring/ and env/wq/, and plugin/registration.cc
 // (//plugin:intree_sources_test checks that it names exactly those files).

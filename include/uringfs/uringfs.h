@@ -13,8 +13,8 @@
 //        rocksdb::FileSystem::CreateFromString(cfg,
 //        "uringfs://?queue_depth=64", &fs);
 //      or call `NewUringFileSystem()` below.
-//   3. Build it into RocksDB with `ROCKSDB_PLUGINS=uringfs`
-//   (plugin/uringfs.mk);
+//   3. Build it into RocksDB with `ROCKSDB_PLUGINS=uringfs` (uringfs cloned
+//      as rocksdb/plugin/uringfs; see uringfs.mk at the checkout's root).
 //      RocksDB then calls `uringfs_register()` itself.
 //
 // Names: the URI scheme is `uringfs://`; the class id for RocksDB options
@@ -55,7 +55,7 @@ rocksdb::Status NewUringFileSystem(
 //
 // Adds uringfs's factories to `library`: the URI pattern `uringfs://[?query]`
 // and the class id `UringFileSystem`. `arg` is ignored. Returns the number of
-// factories added. This is the `uringfs_FUNC` of plugin/uringfs.mk, called by
+// factories added. This is the `uringfs_FUNC` of uringfs.mk, called by
 // RocksDB for in-tree builds; the preloaded and linked library calls it on the
 // default library when it is loaded. Registering twice is harmless.
 extern "C" int uringfs_register(ROCKSDB_NAMESPACE::ObjectLibrary& library,
