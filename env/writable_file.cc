@@ -221,6 +221,14 @@ rocksdb::IOStatus UringWritableFile::PositionedAppend(
   return s;
 }
 
+rocksdb::IOStatus UringWritableFile::PositionedAppend(
+    const rocksdb::Slice& data, uint64_t offset,
+    const rocksdb::IOOptions& options,
+    const rocksdb::DataVerificationInfo& /*verification_info*/,
+    rocksdb::IODebugContext* dbg) {
+  return PositionedAppend(data, offset, options, dbg);
+}
+
 rocksdb::IOStatus UringWritableFile::Truncate(uint64_t size,
                                               const rocksdb::IOOptions& options,
                                               rocksdb::IODebugContext* dbg) {

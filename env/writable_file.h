@@ -73,6 +73,15 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
                                      uint64_t offset,
                                      const rocksdb::IOOptions& options,
                                      rocksdb::IODebugContext* dbg) override;
+  // With checksum hand-off (`checksum_handoff_file_types`) RocksDB passes
+  // the data's checksum along. RocksDB's own default refuses such a direct
+  // write (NotSupported); the contract lets a file system that cannot
+  // verify the checksum ignore it, so this writes as the overload above.
+  rocksdb::IOStatus PositionedAppend(
+      const rocksdb::Slice& data, uint64_t offset,
+      const rocksdb::IOOptions& options,
+      const rocksdb::DataVerificationInfo& verification_info,
+      rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus Close(const rocksdb::IOOptions& options,

@@ -115,6 +115,26 @@ TEST_F(DirectWriteTest, RefusesMisalignedBufferSizeAndOffsetBeforeWriting) {
   f->Close(IOOptions(), nullptr).PermitUncheckedError();
 }
 
+// RocksDB sends direct writes with checksum hand-off (for example
+// `checksum_handoff_file_types` naming SST files with
+// `use_direct_io_for_flush_and_compaction`) through the overload that
+// carries the checksum; they are written like any other.
+TEST_F(DirectWriteTest, PositionedAppendWithHandedOffChecksumWrites) {
+  std::unique_ptr<FSWritableFile> f = OpenDirect("000092.sst");
+  if (f == nullptr) GTEST_SKIP() << skip_reason_;
+  const size_t align = f->GetRequiredBufferAlignment();
+  std::unique_ptr<AlignedBuffer> buf = PatternBuffer(align, 2 * align);
+  ASSERT_NE(buf->get(), nullptr);
+  rocksdb::DataVerificationInfo v;
+  v.checksum = Slice("\x01\x02\x03\x04", 4);
+  ASSERT_OK(f->PositionedAppend(Slice(buf->get(), 2 * align), 0, IOOptions(), v,
+                                nullptr));
+  ASSERT_OK(f->Close(IOOptions(), nullptr));
+  EXPECT_TRUE(ReadFileOnDisk(Path("000092.sst")) ==
+              std::string(buf->get(), 2 * align));
+  EXPECT_EQ(StatsOf(*fs_).appends_direct, 1u);
+}
+
 TEST_F(DirectWriteTest, AcceptsAlignedPositionedAppends) {
   std::unique_ptr<FSWritableFile> f = OpenDirect("000091.sst");
   if (f == nullptr) GTEST_SKIP() << skip_reason_;
