@@ -92,6 +92,8 @@ const std::vector<OptionSpec>& AllOptionSpecs() {
        offsetof(UringFsOptions, write_workers), 1, 256, "threads"},
       {"use_io_uring", OptionSpec::Kind::kBool,
        offsetof(UringFsOptions, use_io_uring), 0, 1, ""},
+      {"ring_single_reads", OptionSpec::Kind::kBool,
+       offsetof(UringFsOptions, ring_single_reads), 0, 1, ""},
       {"write_behind", OptionSpec::Kind::kFileClasses,
        offsetof(UringFsOptions, write_behind), 0, 0, ""},
       {"max_queued_bytes", OptionSpec::Kind::kByteSize,

@@ -64,8 +64,9 @@ UringFileSystem::~UringFileSystem() {
 
 void UringFileSystem::StartLocked() const {
   if (engine_ != nullptr) return;
-  engine_ = std::make_shared<uring::ReadEngine>(options_.use_io_uring,
-                                                options_.queue_depth, faults_);
+  engine_ = std::make_shared<uring::ReadEngine>(
+      options_.use_io_uring, options_.ring_single_reads, options_.queue_depth,
+      faults_);
   tasks_ = std::make_shared<FsTasks>(&ProcessQueue(), engine_);
   // Validated when the options were set.
   internal::ParseFileClasses(options_.write_behind, &write_behind_bits_)

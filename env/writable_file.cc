@@ -189,10 +189,15 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
   Bump(scheduler_->counters().appends_queued);
   Bump(scheduler_->counters().bytes_queued, data.size());
   rocksdb::FSWritableFile* base = base_.get();
+  const std::shared_ptr<AppendCopies>& copies = scheduler_->copies();
   rocksdb::IOStatus s = NoThrow("uringfs append", [&] {
     return Queue("append", data.size(),
-                 [base, copy = std::string(data.data(), data.size()), options] {
-                   return base->Append(copy, options, nullptr);
+                 [base, copies, copy = copies->Copy(data),
+                  options]() mutable {
+                   rocksdb::IOStatus written =
+                       base->Append(copy, options, nullptr);
+                   copies->Recycle(std::move(copy));
+                   return written;
                  });
   });
   if (!s.ok()) {

@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "base/fork_generation.h"
+#include "env/append_copies.h"
 #include "env/fs_tasks.h"
 #include "env/wq/queue.h"
 #include "env/wq/task.h"
@@ -131,6 +132,8 @@ class WriteScheduler final {
   WriteCounters& counters() { return counters_; }
   const WriteCounters& counters() const { return counters_; }
   const WriteBudget& budget() const { return *budget_; }
+  // The recycled copies of every write-behind file's queued appends.
+  const std::shared_ptr<AppendCopies>& copies() const { return copies_; }
 
  private:
   std::shared_ptr<OpenInode> Find(const wq::HashKey& key)
@@ -139,6 +142,8 @@ class WriteScheduler final {
   const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<WriteBudget> budget_;
   WriteCounters counters_;
+  const std::shared_ptr<AppendCopies> copies_ =
+      std::make_shared<AppendCopies>();
   const std::shared_ptr<FsTasks> tasks_;
   absl::Mutex mu_;
   std::unordered_map<wq::HashKey, std::weak_ptr<OpenInode>, wq::HashKeyHasher>

@@ -380,6 +380,7 @@ TEST(OptionsTest, SerialisedOptionsParseBackToTheSameValues) {
       "&stats_dump_period_sec=4294967295&write_behind=none",
       "uringfs://?max_queued_bytes=64K&max_queued_bytes_per_file=3g"
       "&use_io_uring=0&write_behind=blob,sst&queue_depth=4096",
+      "uringfs://?ring_single_reads=true",
   };
   ConfigOptions cfg;
   for (const char* setting : settings) {
@@ -401,6 +402,7 @@ TEST(OptionsTest, SerialisedOptionsParseBackToTheSameValues) {
     EXPECT_EQ(a.queue_depth, b.queue_depth);
     EXPECT_EQ(a.write_workers, b.write_workers);
     EXPECT_EQ(a.use_io_uring, b.use_io_uring);
+    EXPECT_EQ(a.ring_single_reads, b.ring_single_reads);
     EXPECT_EQ(a.write_behind, b.write_behind);
   }
 }

@@ -11,13 +11,15 @@
 namespace uringfs {
 namespace uring {
 
-ReadEngine::ReadEngine(bool use_io_uring, unsigned queue_depth,
+ReadEngine::ReadEngine(bool use_io_uring, bool ring_single_reads,
+                       unsigned queue_depth,
                        std::shared_ptr<FaultInjector> faults)
     : generation_(ForkGeneration()),
       faults_(std::move(faults)),
       queue_depth_(queue_depth),
       features_(ProbeFeatures(use_io_uring, queue_depth, faults_.get())),
       use_ring_(features_.usable()),
+      ring_single_reads_(ring_single_reads),
       pool_(queue_depth, features_.setup_flags) {}
 
 ReadEngine::~ReadEngine() {
@@ -75,7 +77,9 @@ size_t CountFinished(const ReadOp* ops, size_t n) {
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
   const size_t finished_before = CountFinished(ops, n);
   if (finished_before == n) return;  // Nothing for the kernel to do.
-  if (!use_ring_ || forked()) return PreadAll(target, ops, n);
+  if (!use_ring_ || forked() || (n == 1 && !ring_single_reads_)) {
+    return PreadAll(target, ops, n);
+  }
   if (n == 1 && target.nowait_ok != nullptr &&
       target.nowait_ok->load(std::memory_order_relaxed) &&
       nowait_reads_.load(std::memory_order_relaxed) &&

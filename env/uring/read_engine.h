@@ -9,13 +9,13 @@
 // a ring giving up), through `pread` — with the same result semantics either
 // way (`read_op.h`). It counts what it does for the file system's stats.
 //
-// A single buffered read first tries `preadv2(RWF_NOWAIT)`, which returns
-// the data only if it is in the page cache and never blocks; whatever is not
-// cached then goes through io_uring. That is the step io_uring's own READ
-// takes inline, without the ring round trip, which on a warm page cache costs
-// more than the read itself (see docs/benchmarks.md). Batches always go
-// through the ring in one submission; direct I/O never tries the shortcut
-// (it would always refuse).
+// A single synchronous read is read with one `pread` unless the engine was
+// made with `ring_single_reads`: its caller waits for it either way, and a
+// ring round trip only adds CPU. With `ring_single_reads`, a single buffered
+// read first tries `preadv2(RWF_NOWAIT)`, which returns the data only if it
+// is in the page cache and never blocks; whatever is not cached then goes
+// through io_uring (direct I/O skips the try: it would always refuse).
+// Batches always go through the ring in one submission.
 //
 // Asynchronous reads (`StartAsync`, `PollAsync`, `AbortAsync`, `ReleaseAsync`,
 // `CancelAsync`) run on the async reader's ring when there is one, and
@@ -68,7 +68,7 @@ struct ReadCounters {
 class ReadEngine final {
  public:
   // `faults` may be null; it is shared with every ring user.
-  ReadEngine(bool use_io_uring, unsigned queue_depth,
+  ReadEngine(bool use_io_uring, bool ring_single_reads, unsigned queue_depth,
              std::shared_ptr<FaultInjector> faults);
   ReadEngine(const ReadEngine&) = delete;
   ReadEngine& operator=(const ReadEngine&) = delete;
@@ -84,7 +84,8 @@ class ReadEngine final {
   // ReadEngine::Read()
   //
   // Reads every unfinished op of `ops[0, n)` from `target`: all in flight at
-  // once through one leased ring, or one after another with pread. On
+  // once through one leased ring, or one after another with pread (always
+  // when `n` is 1, unless the engine rings single reads). On
   // return every op is finished (complete, short at EOF, or `error`).
   void Read(const ReadTarget& target, ReadOp* ops, size_t n);
 
@@ -159,6 +160,7 @@ class ReadEngine final {
   const unsigned queue_depth_;
   const Features features_;  // Immutable.
   const bool use_ring_;      // features_.usable().
+  const bool ring_single_reads_;
   RingPool pool_;            // Thread-safe.
   ReadCounters counters_;    // Thread-safe.
   // Cleared for good when the system refuses preadv2's RWF_NOWAIT itself

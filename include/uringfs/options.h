@@ -53,6 +53,16 @@ struct UringFsOptions {
   // io_uring were unavailable. Accepted: true, false, 1, 0.
   bool use_io_uring = true;
 
+  // ring_single_reads: `true` sends a single synchronous read (a `Read` of a
+  // random-access or sequential file, a `MultiRead` of one request) through
+  // io_uring, after a `preadv2(RWF_NOWAIT)` try of the page cache for
+  // buffered files; `false` reads it with one `pread`, as RocksDB's POSIX
+  // file system does. The caller waits for a single read either way, and the
+  // ring's round trip costs CPU that nothing overlaps (docs/benchmarks.md
+  // has the costs). Batches and asynchronous reads use io_uring either way.
+  // Default false. Accepted: true, false, 1, 0.
+  bool ring_single_reads = false;
+
   // write_behind: the classes of files whose buffered appends are queued and
   // written behind the caller's back: a comma-separated list of `sst` (table
   // files, *.sst and *.ldb) and `blob` (*.blob), or `none`. RocksDB trusts

@@ -33,11 +33,15 @@
 namespace uringfs {
 namespace testing {
 
+// Single reads go through the ring too (`ring_single_reads`), so that the
+// fault-injection tests reach the ring's handling of every result; the
+// default pread path is the same as `use_io_uring=false`'s.
 inline std::shared_ptr<UringFileSystem> NewFs(
     bool use_io_uring, unsigned queue_depth = 128,
     std::shared_ptr<uring::FaultInjector> faults = nullptr) {
   UringFsOptions o;
   o.use_io_uring = use_io_uring;
+  o.ring_single_reads = true;
   o.queue_depth = queue_depth;
   return std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
                                            std::move(faults));

@@ -181,6 +181,43 @@ TEST_P(ReadPathTest, EveryReadMatchesPreadWithoutFaults) {
   }
 }
 
+// By default a single synchronous read is one pread, as in RocksDB's POSIX
+// file system; a batch of two or more goes through the ring.
+TEST_P(ReadPathTest, ByDefaultSingleReadsArePreadAndBatchesUseTheRing) {
+  const uint64_t size = 100000;
+  UringFsOptions o;
+  o.use_io_uring = GetParam();
+  ASSERT_FALSE(o.ring_single_reads);
+  auto fs = std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
+                                              nullptr);
+  auto file = OpenRandom(fs.get(), File(size));
+  ASSERT_NE(file, nullptr);
+  std::string scratch(5000, '\0');
+  Slice got;
+  ASSERT_OK(file->Read(1234, 4000, IOOptions(), &got, &scratch[0], nullptr));
+  EXPECT_EQ(got.ToString(), Expected(size, 1234, 4000));
+  UringFsStats st = fs->GetStats();
+  EXPECT_EQ(st.ops_pread, 1u) << st.ToString();
+  EXPECT_EQ(st.ops_uring, 0u) << st.ToString();
+  EXPECT_EQ(st.ops_cached, 0u) << st.ToString();
+
+  std::vector<std::string> bufs(3, std::string(4000, '\0'));
+  std::vector<FSReadRequest> reqs(3);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].offset = 20000 * i + 7;
+    reqs[i].len = 4000;
+    reqs[i].scratch = &bufs[i][0];
+  }
+  ASSERT_OK(file->MultiRead(reqs.data(), reqs.size(), IOOptions(), nullptr));
+  for (const FSReadRequest& r : reqs) {
+    ASSERT_OK(r.status);
+    EXPECT_EQ(r.result.ToString(), Expected(size, r.offset, 4000));
+  }
+  st = fs->GetStats();
+  EXPECT_EQ(st.ops_uring, GetParam() ? 3u : 0u) << st.ToString();
+  EXPECT_EQ(st.ops_pread, GetParam() ? 1u : 4u) << st.ToString();
+}
+
 TEST_P(ReadPathTest, HalvedResultsAreReadAgainForTheRemainder) {
   const uint64_t size = 100000;
   auto faults = std::make_shared<ut::ShortResults>(false);

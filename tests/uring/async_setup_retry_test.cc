@@ -29,7 +29,7 @@ class SecondSetupFails : public FaultInjector {
 TEST(AsyncSetupRetryTest, FailedAsyncRingSetupIsTriedAgainLater) {
   if (!testing::IoUringAvailable()) GTEST_SKIP() << "no io_uring here";
   auto faults = std::make_shared<SecondSetupFails>();
-  ReadEngine engine(true, 8, faults);
+  ReadEngine engine(true, /*ring_single_reads=*/true, 8, faults);
   ASSERT_TRUE(engine.features().usable()) << engine.features().Describe();
   EXPECT_FALSE(engine.AsyncOnRing());  // The refused setup.
   EXPECT_FALSE(engine.AsyncOnRing());  // Not tried again at once.

@@ -77,7 +77,7 @@ bool NowaitWorksHere(const File& f) {
 TEST(NowaitPerFileTest, FileSystemRefusalTurnsTheShortcutOffForThatFileOnly) {
   File a("nowait_a"), b("nowait_b");
   if (!NowaitWorksHere(b)) GTEST_SKIP() << "RWF_NOWAIT refused here";
-  ReadEngine engine(true, 8,
+  ReadEngine engine(true, /*ring_single_reads=*/true, 8,
                     std::make_shared<NowaitRefusedOn>(a.fd, EOPNOTSUPP));
   a.ReadThrough(&engine);
   EXPECT_FALSE(a.nowait_ok.load());
@@ -90,7 +90,8 @@ TEST(NowaitPerFileTest, FileSystemRefusalTurnsTheShortcutOffForThatFileOnly) {
 TEST(NowaitPerFileTest, SystemRefusalTurnsTheShortcutOffForEveryFile) {
   File a("nowait_c"), b("nowait_d");
   if (!NowaitWorksHere(b)) GTEST_SKIP() << "RWF_NOWAIT refused here";
-  ReadEngine engine(true, 8, std::make_shared<NowaitRefusedOn>(a.fd, ENOSYS));
+  ReadEngine engine(true, /*ring_single_reads=*/true, 8,
+                    std::make_shared<NowaitRefusedOn>(a.fd, ENOSYS));
   a.ReadThrough(&engine);
   b.ReadThrough(&engine);
   EXPECT_EQ(engine.counters().ops_cached.Sum(), 0u);

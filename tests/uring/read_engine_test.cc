@@ -190,7 +190,8 @@ class ReadEngineTest : public ::testing::TestWithParam<bool>,
 
   std::unique_ptr<ReadEngine> MakeEngine(std::shared_ptr<FaultInjector> f,
                                          unsigned depth = 128) {
-    auto e = std::make_unique<ReadEngine>(GetParam(), depth, std::move(f));
+    auto e = std::make_unique<ReadEngine>(GetParam(), /*ring_single_reads=*/true,
+                                          depth, std::move(f));
     EXPECT_EQ(e->features().usable(), GetParam()) << e->features().Describe();
     return e;
   }
@@ -423,7 +424,7 @@ TEST_P(FallbackTest, SetupErrnoMeansPreadWithTheReasonDescribed) {
   const int err = GetParam();
   OpenFile(20000);
   auto faults = std::make_shared<SetupFails>(err);
-  ReadEngine engine(true, 32, faults);
+  ReadEngine engine(true, /*ring_single_reads=*/true, 32, faults);
   EXPECT_FALSE(engine.features().usable());
   EXPECT_EQ(engine.features().setup_errno, err);
   const std::string d = engine.features().Describe();

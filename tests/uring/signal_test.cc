@@ -72,7 +72,7 @@ TEST_F(SignalTest, BatchReadsOfSignalledThreadsStillMatchPread) {
   ASSERT_GE(fd, 0);
   ReadTarget target;
   target.fd = fd;
-  ReadEngine engine(true, 8, nullptr);
+  ReadEngine engine(true, /*ring_single_reads=*/true, 8, nullptr);
   ASSERT_TRUE(engine.features().usable());
   std::atomic<int> bad{0};
   std::atomic<int> started{0};
