@@ -5,13 +5,16 @@
 #include <atomic>
 
 namespace uringfs {
-namespace {
+namespace internal {
 
-// Relaxed: it changes only in a child that has one thread, before anything
-// else of the child runs.
 std::atomic<uint64_t> child_generation{0};
 
-void OnForkChild() { child_generation.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace internal
+namespace {
+
+void OnForkChild() {
+  internal::child_generation.fetch_add(1, std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -20,7 +23,7 @@ uint64_t ForkGeneration() {
     return ::pthread_atfork(nullptr, nullptr, OnForkChild) == 0;
   }();
   (void)registered;  // Without the handler (ENOMEM), nothing is detected.
-  return child_generation.load(std::memory_order_relaxed);
+  return internal::child_generation.load(std::memory_order_relaxed);
 }
 
 }  // namespace uringfs

@@ -16,9 +16,15 @@
 #ifndef URINGFS_BASE_FORK_GENERATION_H_
 #define URINGFS_BASE_FORK_GENERATION_H_
 
+#include <atomic>
 #include <cstdint>
 
 namespace uringfs {
+namespace internal {
+// The generation counter; changed only by the fork handler. Read it through
+// ForkedSince.
+extern std::atomic<uint64_t> child_generation;
+}  // namespace internal
 
 // ForkGeneration()
 //
@@ -27,8 +33,13 @@ uint64_t ForkGeneration();
 
 // ForkedSince()
 //
-// True if this process forked (is a child) since generation `g`.
-inline bool ForkedSince(uint64_t g) { return ForkGeneration() != g; }
+// True if this process forked (is a child) since generation `g`, which an
+// earlier ForkGeneration() returned (that call registered the handler).
+// Relaxed: the counter changes only in a child that has one thread, before
+// anything else of the child runs.
+inline bool ForkedSince(uint64_t g) {
+  return internal::child_generation.load(std::memory_order_relaxed) != g;
+}
 
 }  // namespace uringfs
 

@@ -69,7 +69,8 @@ UringWritableFile::UringWritableFile(
       inode_(std::move(inode)),
       scheduler_(std::move(scheduler)),
       state_(std::make_shared<WriteState>(fname_)),
-      write_behind_(write_behind && !base_->use_direct_io()),
+      direct_(base_->use_direct_io()),
+      write_behind_(write_behind && !direct_),
       size_(base_->GetFileSize(rocksdb::IOOptions(), nullptr)) {}
 
 UringWritableFile::~UringWritableFile() {
@@ -136,7 +137,7 @@ rocksdb::IOStatus UringWritableFile::Ordered(
 
 rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
                                                    uint64_t offset) const {
-  if (!base_->use_direct_io()) return rocksdb::IOStatus::OK();
+  if (!direct_) return rocksdb::IOStatus::OK();
   const size_t align = base_->GetRequiredBufferAlignment();
   const auto address = reinterpret_cast<uintptr_t>(data.data());
   if (align == 0 || ((data.size() % align) == 0 && (address % align) == 0 &&
@@ -149,8 +150,6 @@ rocksdb::IOStatus UringWritableFile::CheckDirectIo(const rocksdb::Slice& data,
       ", size " + std::to_string(data.size()) + ", offset " +
       std::to_string(offset) + ")");
 }
-
-bool UringWritableFile::Forked() const { return scheduler_->forked(); }
 
 rocksdb::IOStatus UringWritableFile::ForkedError(const char* what) const {
   return rocksdb::IOStatus::IOError(
@@ -177,8 +176,10 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
     return rocksdb::IOStatus::IOError("uringfs: append to closed file", fname_);
   }
   if (!write_behind_) {
-    rocksdb::IOStatus s = CheckDirectIo(data, 0);
-    if (!s.ok()) return s;
+    if (direct_) {
+      rocksdb::IOStatus s = CheckDirectIo(data, 0);
+      if (!s.ok()) return s;
+    }
     if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
     Bump(scheduler_->counters().appends_direct);
     Bump(scheduler_->counters().bytes_direct, data.size());
@@ -360,7 +361,7 @@ bool UringWritableFile::IsSyncThreadSafe() const {
   return base_->IsSyncThreadSafe();
 }
 
-bool UringWritableFile::use_direct_io() const { return base_->use_direct_io(); }
+bool UringWritableFile::use_direct_io() const { return direct_; }
 
 size_t UringWritableFile::GetRequiredBufferAlignment() const {
   return base_->GetRequiredBufferAlignment();

@@ -120,7 +120,7 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   // sticky error, which is returned.
   // True in a child of fork() for a file opened before it: every call is
   // refused (ForkedError) without touching the parent's queued work.
-  bool Forked() const;
+  bool Forked() const { return scheduler_->forked(); }
   rocksdb::IOStatus ForkedError(const char* what) const;
 
   rocksdb::IOStatus Queue(const char* what, uint64_t bytes,
@@ -144,6 +144,7 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   const std::shared_ptr<OpenInode> inode_;
   const std::shared_ptr<WriteScheduler> scheduler_;
   const std::shared_ptr<WriteState> state_;
+  const bool direct_;  // The base's use_direct_io(), which never changes.
   const bool write_behind_;
   // Logical size (write-behind); atomic because GetFileSize may be asked
   // from a thread other than the appender.
