@@ -64,17 +64,21 @@ struct UringFsOptions {
   bool ring_single_reads = false;
 
   // write_behind: the classes of files whose buffered appends are queued and
-  // written behind the caller's back: a comma-separated list of `sst` (table
-  // files, *.sst and *.ldb) and `blob` (*.blob), or `none`. RocksDB trusts
-  // table files only after Sync + Close, which wait for the queued writes.
-  // Every other file (WAL, MANIFEST, CURRENT, OPTIONS, LOG, anything unknown)
-  // is written before `Flush` returns, so a process crash loses nothing that
-  // was flushed. Default "sst". `blob` is safe only with the integrated
-  // BlobDB (`enable_blob_files`), which syncs its blob files before it
-  // trusts them; the stacked BlobDB (`utilities/blob_db`) trusts `Flush` of
-  // its blob files like the WAL's, and a process crash with `blob` written
-  // behind can lose values it acknowledged.
-  std::string write_behind = "sst";
+  // written behind the caller's back, on the worker queue: a comma-separated
+  // list of `sst` (table files, *.sst and *.ldb) and `blob` (*.blob), or
+  // `none`. RocksDB trusts table files only after Sync + Close, which wait
+  // for the queued writes. Every other file (WAL, MANIFEST, CURRENT, OPTIONS,
+  // LOG, anything unknown) is written before `Flush` returns, so a process
+  // crash loses nothing that was flushed. Default "none": writing behind
+  // shortens flushes and compactions, but their writes then compete for the
+  // CPU with the foreground writers, and on a machine with few cores fills
+  // ran a few percent slower (README, "Options"); set `sst` where cores are
+  // spare. `blob` is safe only with the integrated BlobDB
+  // (`enable_blob_files`), which syncs its blob files before it trusts them;
+  // the stacked BlobDB (`utilities/blob_db`) trusts `Flush` of its blob files
+  // like the WAL's, and a process crash with `blob` written behind can lose
+  // values it acknowledged.
+  std::string write_behind = "none";
 
   // max_queued_bytes: the most appended bytes one file system holds queued,
   // not yet written, over all its files. A full budget makes `Append` wait.

@@ -43,6 +43,7 @@
 #include "tests/testing/open_db.h"
 #include "tests/testing/power_loss_fs.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 
 namespace uringfs {
@@ -140,7 +141,7 @@ class PowerLossTest : public ::testing::Test {
   void Round(Durability mode, uint64_t first, uint64_t n, bool flush_at_end,
              uint64_t* durable, uint64_t* recovered) {
     auto seam = std::make_shared<PowerLossFs>();
-    auto fs = std::make_shared<UringFileSystem>(UringFsOptions(), seam);
+    auto fs = std::make_shared<UringFileSystem>(testing::WriteBehindOptions(), seam);
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     rocksdb::DB* raw = nullptr;
     ASSERT_OK(uringfs::testing::OpenDb(MakeOptions(env.get()), dir_, &raw));

@@ -10,6 +10,7 @@
 
 #include "rocksdb/file_system.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/task.h"
 #include "uringfs/uringfs.h"
@@ -33,7 +34,7 @@ class ForeignTask final : public IoTask {
 TEST(ForeignTaskTest, ScopeOfAForeignTaskLeavesIoWithTheDefaultTask) {
   const std::string dir = testing::FreshDir("foreign_task");
   std::shared_ptr<rocksdb::FileSystem> fs;
-  ASSERT_TRUE(NewUringFileSystem(UringFsOptions(), &fs).ok());
+  ASSERT_TRUE(NewUringFileSystem(testing::WriteBehindOptions(), &fs).ok());
   auto foreign = std::make_shared<ForeignTask>();
   EXPECT_EQ(foreign->internal_home(), nullptr);
   {

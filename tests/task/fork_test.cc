@@ -22,6 +22,7 @@
 #include "tests/testing/child_process.h"
 #include "tests/testing/pattern_file.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -68,7 +69,7 @@ void ChildChecks(std::shared_ptr<rocksdb::FileSystem> parents_fs,
   parents_reader.reset();
 
   std::shared_ptr<rocksdb::FileSystem> own;
-  ASSERT_TRUE(NewUringFileSystem(UringFsOptions(), &own).ok());
+  ASSERT_TRUE(NewUringFileSystem(testing::WriteBehindOptions(), &own).ok());
   ASSERT_TRUE(
       own->NewWritableFile(dir + "/own.sst", FileOptions(), &f, nullptr).ok());
   const std::string chunk(kChunk, 'c');
@@ -84,7 +85,7 @@ TEST(ForkTest, ChildNeverHangsOnTheParentsFileSystemAndCanMakeItsOwn) {
   const std::string read_path = dir + "/read.dat";
   ASSERT_TRUE(testing::WritePatternFileAt(read_path, kReadSize));
   std::shared_ptr<rocksdb::FileSystem> fs;
-  ASSERT_TRUE(NewUringFileSystem(UringFsOptions(), &fs).ok());
+  ASSERT_TRUE(NewUringFileSystem(testing::WriteBehindOptions(), &fs).ok());
   std::unique_ptr<rocksdb::FSRandomAccessFile> reader;
   ASSERT_TRUE(
       fs->NewRandomAccessFile(read_path, FileOptions(), &reader, nullptr).ok());

@@ -67,6 +67,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "tests/testing/open_db.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/uringfs.h"
@@ -344,7 +345,7 @@ std::string PutRange(rocksdb::DB* db, int from, int to) {
 
 std::string DropScenario(const std::string& dir) {
   std::shared_ptr<rocksdb::FileSystem> fs;
-  rocksdb::Status s = NewUringFileSystem(UringFsOptions(), &fs);
+  rocksdb::Status s = NewUringFileSystem(testing::WriteBehindOptions(), &fs);
   if (!s.ok()) return "NewUringFileSystem: " + s.ToString();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   rocksdb::Options options;
@@ -431,7 +432,7 @@ std::string BecomeFsUser(uid_t uid, gid_t gid) {
 std::string ResetScenario(const std::string& dir) {
   if (::chmod(dir.c_str(), 0777) != 0) return Errno("chmod " + dir);
   auto probe = std::make_shared<ProbeFileSystem>();
-  UringFsOptions options;
+  UringFsOptions options = testing::WriteBehindOptions();
   options.write_workers = 1;  // One worker runs both appends.
   auto fs = std::make_shared<UringFileSystem>(options, probe);
   const std::string path = dir + "/000007.sst";
@@ -516,7 +517,7 @@ std::string CapsScenario(const std::string& dir) {
            "CAP_FSETID";
   }
   auto probe = std::make_shared<ProbeFileSystem>();
-  UringFsOptions options;
+  UringFsOptions options = testing::WriteBehindOptions();
   options.write_workers = 1;  // One worker runs every append.
   auto fs = std::make_shared<UringFileSystem>(options, probe);
 

@@ -39,6 +39,7 @@
 #include "env/uring_file_system.h"
 #include "rocksdb/file_system.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -130,7 +131,7 @@ class SetuidCredsTest : public ::testing::TestWithParam<Case> {
       if (why.empty()) break;
     }
     if (!why.empty()) GTEST_SKIP() << why;
-    fs_ = std::make_shared<UringFileSystem>(UringFsOptions(),
+    fs_ = std::make_shared<UringFileSystem>(testing::WriteBehindOptions(),
                                             rocksdb::FileSystem::Default());
   }
   void TearDown() override {
@@ -300,7 +301,7 @@ TEST(SetuidCredsSequenceTest, WorkerReturnsToRootBetweenSubmitters) {
     ::rmdir(dir.c_str());
     GTEST_SKIP() << dir << " is mounted nosuid";
   }
-  auto fs = std::make_shared<UringFileSystem>(UringFsOptions(),
+  auto fs = std::make_shared<UringFileSystem>(testing::WriteBehindOptions(),
                                               rocksdb::FileSystem::Default());
   std::vector<std::string> paths;
   std::string skip;

@@ -60,6 +60,7 @@
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -139,11 +140,11 @@ std::shared_ptr<rocksdb::FileSystem> NewUring(
     std::shared_ptr<rocksdb::FileSystem> base = nullptr) {
   if (base == nullptr) {
     std::shared_ptr<rocksdb::FileSystem> fs;
-    rocksdb::Status s = NewUringFileSystem(UringFsOptions(), &fs);
+    rocksdb::Status s = NewUringFileSystem(testing::WriteBehindOptions(), &fs);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return fs;
   }
-  return std::make_shared<UringFileSystem>(UringFsOptions(), std::move(base));
+  return std::make_shared<UringFileSystem>(testing::WriteBehindOptions(), std::move(base));
 }
 
 // A database on a file system, with a writer and a reader thread.

@@ -40,6 +40,7 @@
 #include "tests/testing/disk_file.h"
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -443,7 +444,8 @@ TEST_F(TaskApiTest, AnotherFilesWritesProceedWhileOneFilesWriteIsHeld) {
 
 TEST_F(TaskApiTest, NestedScopesInnermostOfTheFileSystemWins) {
   Deadline deadline("NestedScopes", std::chrono::seconds(30));
-  auto other_fs = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
+  auto other_fs =
+      std::make_shared<UringFileSystem>(testing::WriteBehindOptions(), base_);
   std::shared_ptr<IoTask> a = NewTask();
   std::shared_ptr<IoTask> b = NewTask();
   std::shared_ptr<IoTask> x;
@@ -514,7 +516,8 @@ TEST_F(TaskApiTest, DefaultTaskOwnsTheIoOutsideScopes) {
     EXPECT_TRUE(ids.insert(NewTask()->id()).second) << "id reused";
   }
   // Another file system has its own default task.
-  auto other_fs = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
+  auto other_fs =
+      std::make_shared<UringFileSystem>(testing::WriteBehindOptions(), base_);
   std::shared_ptr<IoTask> od;
   ASSERT_OK(DefaultIoTask(*other_fs, &od));
   EXPECT_NE(od->id(), d1->id());

@@ -33,6 +33,7 @@
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 #include "uringfs/task.h"
@@ -90,7 +91,8 @@ class TaskApiTest : public ::testing::Test {
   void SetUp() override {
     dir_ = FreshDir("task_api");
     base_ = std::make_shared<SeamFileSystem>();
-    fs_ = std::make_shared<UringFileSystem>(UringFsOptions(), base_);
+    fs_ = std::make_shared<UringFileSystem>(testing::WriteBehindOptions(),
+                                            base_);
   }
   void TearDown() override {
     base_->OpenGate();

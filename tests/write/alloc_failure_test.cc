@@ -19,6 +19,7 @@
 #include "rocksdb/file_system.h"
 #include "tests/testing/deadline.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -90,7 +91,7 @@ Outcome AppendWithFailureAt(rocksdb::FileSystem* fs, const std::string& fname,
 void FailEachAllocation(const char* suffix, long* allocations, int* reported) {
   const std::string dir = testing::FreshDir("alloc_failure");
   std::shared_ptr<rocksdb::FileSystem> fs;
-  ASSERT_TRUE(NewUringFileSystem(UringFsOptions(), &fs).ok());
+  ASSERT_TRUE(NewUringFileSystem(testing::WriteBehindOptions(), &fs).ok());
   *reported = 0;
   for (*allocations = 0; *allocations < 200; ++*allocations) {
     const long n = *allocations;

@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(FlushDurabilityDefaultsTest, BlobFilesAreNotWrittenBehindByDefault) {
-  EXPECT_EQ(UringFsOptions().write_behind, "sst");
+  EXPECT_EQ(UringFsOptions().write_behind, "none");
 }
 
 }  // namespace

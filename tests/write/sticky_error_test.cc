@@ -27,6 +27,7 @@
 #include "tests/testing/disk_file.h"
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "tests/write/write_test_fixture.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -293,7 +294,7 @@ TEST_F(WriteTest, DestroyingAHandleWithoutCloseWritesItsQueuedData) {
 // Sync may run concurrently with Append (IsSyncThreadSafe); such a Sync
 // covers everything appended before it started.
 TEST_F(WriteTest, ConcurrentSyncCoversEverythingAppendedBeforeItStarted) {
-  UringFsOptions o;
+  UringFsOptions o = testing::WriteBehindOptions();
   o.max_queued_bytes_per_file = 256 << 10;  // Bounds how long a Sync drains.
   Reset(o);
   seam_->SetAppendDelay(".sst", 100us);

@@ -16,6 +16,7 @@
 
 #include "rocksdb/file_system.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
 
@@ -33,7 +34,7 @@ TEST(TruncatingOpenTest, QueuedAppendsOfAnotherHandleLandBeforeTheTruncation) {
   const std::string dir = testing::FreshDir("truncating_open");
   const std::string fname = dir + "/000042.sst";  // Written behind.
   std::shared_ptr<rocksdb::FileSystem> fs;
-  ASSERT_TRUE(NewUringFileSystem(UringFsOptions(), &fs).ok());
+  ASSERT_TRUE(NewUringFileSystem(testing::WriteBehindOptions(), &fs).ok());
   std::unique_ptr<rocksdb::FSWritableFile> a, b;
   ASSERT_TRUE(
       fs->NewWritableFile(fname, rocksdb::FileOptions(), &a, nullptr).ok());

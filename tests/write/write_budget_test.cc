@@ -24,6 +24,7 @@
 #include "tests/testing/deadline.h"
 #include "tests/testing/disk_file.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "tests/write/write_test_fixture.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
@@ -50,7 +51,7 @@ using namespace std::chrono_literals;
 constexpr uint64_t kBudget = 65536;
 
 TEST_F(WriteTest, AppendBeyondTheFileBudgetWaitsUntilQueuedBytesAreWritten) {
-  UringFsOptions o;
+  UringFsOptions o = testing::WriteBehindOptions();
   o.max_queued_bytes_per_file = kBudget;
   Reset(o);
   std::unique_ptr<FSWritableFile> f = Open("000060.sst");
@@ -80,7 +81,7 @@ TEST_F(WriteTest, AppendBeyondTheFileBudgetWaitsUntilQueuedBytesAreWritten) {
 
 TEST_F(WriteTest,
        AppendLargerThanTheBudgetIsAdmittedWhenTheFileHasNothingQueued) {
-  UringFsOptions o;
+  UringFsOptions o = testing::WriteBehindOptions();
   o.max_queued_bytes_per_file = kBudget;
   Reset(o);
   std::unique_ptr<FSWritableFile> f = Open("000061.sst");
@@ -107,7 +108,7 @@ TEST_F(WriteTest,
 }
 
 TEST_F(WriteTest, TotalBudgetIsSharedByAllFiles) {
-  UringFsOptions o;
+  UringFsOptions o = testing::WriteBehindOptions();
   o.max_queued_bytes = kBudget;
   Reset(o);
   constexpr int kFiles = 5;
@@ -142,7 +143,7 @@ TEST_F(WriteTest, TotalBudgetIsSharedByAllFiles) {
 }
 
 TEST_F(WriteTest, SlowDeviceKeepsQueuedBytesWithinTheBudget) {
-  UringFsOptions o;
+  UringFsOptions o = testing::WriteBehindOptions();
   o.max_queued_bytes = kBudget;
   o.max_queued_bytes_per_file = kBudget;
   Reset(o);

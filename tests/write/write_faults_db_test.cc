@@ -41,6 +41,7 @@
 #include "tests/testing/open_db.h"
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -133,7 +134,7 @@ class WriteFaultsDbTest : public ::testing::Test {
   // flushes (table files) frequent; a small writer buffer gives each table
   // file several Appends.
   void OpenDb(size_t write_buffer_size) {
-    fs_ = std::make_shared<UringFileSystem>(UringFsOptions(), seam_);
+    fs_ = std::make_shared<UringFileSystem>(testing::WriteBehindOptions(), seam_);
     env_ = rocksdb::NewCompositeEnv(fs_);
     rocksdb::Options o;
     o.create_if_missing = true;

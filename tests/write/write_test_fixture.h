@@ -39,6 +39,7 @@
 #include "tests/testing/seam_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/stats.h"
 
@@ -76,7 +77,7 @@ class WriteTest : public ::testing::Test {
   void SetUp() override {
     dir_ = FreshDir("uringfs_write");
     seam_ = std::make_shared<SeamFileSystem>();
-    Reset(UringFsOptions());
+    Reset(testing::WriteBehindOptions());
   }
 
   void TearDown() override {
