@@ -11,6 +11,7 @@
 
 #include "base/dio_alignment.cc"
 #include "base/fork_generation.cc"
+#include "env/append_copies.cc"
 #include "env/async_read_handle.cc"
 #include "env/file_class.cc"
 #include "env/fs_stats.cc"
