@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
                    {}});
   paths.push_back(FsPath("rocksdb-posix", "", file, direct));
   paths.push_back(FsPath("uringfs", "uringfs://", file, direct));
+  paths.push_back(FsPath("uringfs-ring", "uringfs://?ring_single_reads=true",
+                         file, direct));
   paths.push_back(
       FsPath("uringfs-pread", "uringfs://?use_io_uring=false", file, direct));
 
