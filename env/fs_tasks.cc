@@ -72,6 +72,7 @@ CancelOutcome FsTask::Cancel() {
 
 void FsTask::RefuseNewWork() {
   shut_down_.store(true, std::memory_order_release);
+  home_->NoteRefusal();
   CancelReads();
 }
 

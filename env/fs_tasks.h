@@ -59,8 +59,19 @@ class TaskHome final {
   CancelCounters& counters() { return counters_; }
   const CancelCounters& counters() const { return counters_; }
 
+  // Set for good once any task of the file system refuses new work; until
+  // then no task's own flag needs to be looked up. release/acquire: a
+  // reader that sees it set also sees the task's flag.
+  void NoteRefusal() {
+    some_task_refuses_.store(true, std::memory_order_release);
+  }
+  bool SomeTaskRefuses() const {
+    return some_task_refuses_.load(std::memory_order_acquire);
+  }
+
  private:
   CancelCounters counters_;
+  std::atomic<bool> some_task_refuses_{false};
   const std::weak_ptr<uring::ReadEngine> reads_;  // Immutable.
 };
 
@@ -122,6 +133,16 @@ class FsTasks final {
   // system, else the default task. Valid while the scope (or this object)
   // lives.
   FsTask* Current() const;
+
+  // FsTasks::CurrentRefuses()
+  //
+  // `Current()->is_shut_down()`, without finding the current task while no
+  // task of the file system has been shut down (the common case, on every
+  // append). Racing with a shutdown, either answer may come back, as with
+  // the task's own flag.
+  bool CurrentRefuses() const {
+    return home_->SomeTaskRefuses() && Current()->is_shut_down();
+  }
 
   // FsTasks::Shutdown()
   //

@@ -43,6 +43,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "base/counter.h"
 #include "base/fork_generation.h"
 #include "env/append_copies.h"
 #include "env/fs_tasks.h"
@@ -74,11 +75,14 @@ struct OpenInode {
 };
 
 // Monotonic counters of the write path (relaxed atomics: statistics only).
+// The per-append ones are sharded: a WAL writer and the flush and compaction
+// threads append at the same time, and one shared cache line would bounce
+// between their cores on every append.
 struct WriteCounters {
-  std::atomic<uint64_t> appends_queued{0};  // Appends written behind.
-  std::atomic<uint64_t> appends_direct{0};  // Appends written by the caller.
-  std::atomic<uint64_t> bytes_queued{0};
-  std::atomic<uint64_t> bytes_direct{0};
+  ShardedCounter appends_queued;  // Appends written behind.
+  ShardedCounter appends_direct;  // Appends written by the caller.
+  ShardedCounter bytes_queued;
+  ShardedCounter bytes_direct;
   std::atomic<uint64_t> drains{0};        // Barriers that had to wait.
   std::atomic<uint64_t> write_errors{0};  // Failed queued operations.
   std::atomic<uint64_t> cancelled{0};     // Items cancelled by shutdown.
@@ -122,7 +126,7 @@ class WriteScheduler final {
   void DrainByName(const std::string& fname) ABSL_LOCKS_EXCLUDED(mu_);
 
   // True when the calling thread's current task is shut down.
-  bool CurrentTaskShutDown() const { return tasks_->Current()->is_shut_down(); }
+  bool CurrentTaskShutDown() const { return tasks_->CurrentRefuses(); }
 
   const std::shared_ptr<FsTasks>& tasks() const { return tasks_; }
 
