@@ -75,11 +75,10 @@ size_t CountFinished(const ReadOp* ops, size_t n) {
 }  // namespace
 
 void ReadEngine::Read(const ReadTarget& target, ReadOp* ops, size_t n) {
+  if (n == 1 && !ring_single_reads_) return PreadAll(target, ops, 1);
   const size_t finished_before = CountFinished(ops, n);
   if (finished_before == n) return;  // Nothing for the kernel to do.
-  if (!use_ring_ || forked() || (n == 1 && !ring_single_reads_)) {
-    return PreadAll(target, ops, n);
-  }
+  if (!use_ring_ || forked()) return PreadAll(target, ops, n);
   if (n == 1 && target.nowait_ok != nullptr &&
       target.nowait_ok->load(std::memory_order_relaxed) &&
       nowait_reads_.load(std::memory_order_relaxed) &&

@@ -8,8 +8,10 @@
 namespace uringfs {
 namespace uring {
 
-bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
-                 ReadOp* op) {
+namespace internal {
+
+bool ApplyOtherResult(const ReadTarget& target, int64_t res,
+                      FaultInjector* faults, ReadOp* op) {
   if (faults != nullptr)
     faults->OnResult(op->next_offset(), op->next_len(), &res);
   if (res == -EAGAIN || res == -EINTR) {
@@ -28,6 +30,8 @@ bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
   op->finished = true;
   return false;
 }
+
+}  // namespace internal
 
 void PreadToEnd(const ReadTarget& target, FaultInjector* faults, ReadOp* op) {
   op->retries = 0;

@@ -74,8 +74,8 @@ size_t ReadOp::next_len() const {
 // Folds the result `res` (bytes or -errno) of reading `op.next_len()` bytes at
 // `op.next_offset()` into `op`, as described above. Returns true when `op`
 // needs another read. `faults` may be null.
-bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
-                 ReadOp* op);
+inline bool ApplyResult(const ReadTarget& target, int64_t res,
+                        FaultInjector* faults, ReadOp* op);
 
 // PreadToEnd()
 //
@@ -102,6 +102,27 @@ inline bool NeedsRescue(const ReadOp& op) {
 // the definitive answer. Returns true if it did so.
 bool RescueWithPread(const ReadTarget& target, FaultInjector* faults,
                      ReadOp* op);
+
+// Implementation details: every read ends in ApplyResult, and nearly every
+// result is the whole remaining range, so that case is inline and the rest
+// is a call.
+namespace internal {
+bool ApplyOtherResult(const ReadTarget& target, int64_t res,
+                      FaultInjector* faults, ReadOp* op);
+}  // namespace internal
+
+bool ApplyResult(const ReadTarget& target, int64_t res, FaultInjector* faults,
+                 ReadOp* op) {
+  const size_t want = op->next_len();
+  if (faults == nullptr && res > 0 && static_cast<uint64_t>(res) == want &&
+      op->done + want == op->len) {
+    op->done = op->len;
+    op->retries = 0;
+    op->finished = true;
+    return false;
+  }
+  return internal::ApplyOtherResult(target, res, faults, op);
+}
 
 }  // namespace uring
 }  // namespace uringfs
