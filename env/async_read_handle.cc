@@ -34,6 +34,17 @@ struct Handle : AsyncRead {
   std::shared_ptr<const SharedFd> fd;  // Keeps target.fd from being reused.
   std::shared_ptr<ReadEngine> engine;  // Runs the read; outlives it.
   std::unique_ptr<char, FreeDeleter> own_buffer;  // See kOwnBufferMax.
+  // A read ahead (StartOwnRead) that a request claimed: the request's bytes
+  // start `skip` bytes into `op`'s.
+  bool claimed = false;
+  size_t skip = 0;
+  // Counts the own buffer of a read ahead while it exists.
+  std::shared_ptr<std::atomic<int64_t>> charged;
+  int64_t charge = 0;
+
+  ~Handle() {
+    if (charged != nullptr) charged->fetch_sub(charge, std::memory_order_relaxed);
+  }
 };
 
 Handle* AsHandle(void* p) { return static_cast<Handle*>(p); }
@@ -51,11 +62,9 @@ void DeleteHandle(void* p) {
   delete h;
 }
 
-// Gives `h` a buffer of its own for `len` bytes, aligned for direct I/O, if
-// the read is small enough; false (reading into the caller's buffer) if not
-// or if memory is short.
-bool UseOwnBuffer(Handle* h, size_t len) {
-  if (len == 0 || len > kOwnBufferMax) return false;
+// Gives `h` a buffer of its own for `len` bytes, aligned for direct I/O;
+// false if memory is short.
+bool AllocateOwnBuffer(Handle* h, size_t len) {
   const size_t align = std::max<size_t>(
       h->target.direct ? h->target.alignment : 1, alignof(std::max_align_t));
   void* p = nullptr;
@@ -66,6 +75,13 @@ bool UseOwnBuffer(Handle* h, size_t len) {
   h->op.buf = h->own_buffer.get();
   h->owns_buffer = true;
   return true;
+}
+
+// Gives `h` a buffer of its own if the read is small enough; false (reading
+// into the caller's buffer) if not or if memory is short.
+bool UseOwnBuffer(Handle* h, size_t len) {
+  if (len == 0 || len > kOwnBufferMax) return false;
+  return AllocateOwnBuffer(h, len);
 }
 
 // Calls `fn(engine, reads, n)` for each run of `io_handles` that share an
@@ -88,9 +104,26 @@ void ForEachEngine(const std::vector<void*>& io_handles, Fn fn) {
   if (!reads.empty()) fn(engine, reads.data(), reads.size());
 }
 
+// The result of a claimed read ahead: the request's part of its bytes, or,
+// if it failed anywhere in its range, the request's own range read again.
+rocksdb::IOStatus DeliverClaimed(Handle* h) {
+  const uring::ReadOp& op = h->op;
+  if (op.error != 0) {
+    uring::ReadOp own = MakeReadOp(h->req.offset, h->req.len, h->req.scratch);
+    uring::PreadToEnd(h->target, h->engine->faults(), &own);
+    return FinishRead(own, h->path, &h->req.result);
+  }
+  const size_t have =
+      op.done > h->skip ? std::min(op.done - h->skip, h->req.len) : 0;
+  std::memcpy(h->req.scratch, op.buf + h->skip, have);
+  h->req.result = rocksdb::Slice(h->req.scratch, have);
+  return rocksdb::IOStatus::OK();
+}
+
 // Moves the result of a reported read into the caller's request.
 void Deliver(Handle* h) {
   h->req.status = NoThrow("uringfs Poll", [&] {
+    if (h->claimed) return DeliverClaimed(h);
     rocksdb::IOStatus st = FinishRead(h->op, h->path, &h->req.result);
     if (st.ok() && h->owns_buffer) {  // Hand the bytes to the caller.
       std::memcpy(h->req.scratch, h->op.buf, h->op.done);
@@ -125,6 +158,56 @@ rocksdb::IOStatus StartAsyncRead(AsyncReadStart start, void** io_handle,
   *del_fn = DeleteHandle;
   return rocksdb::IOStatus::OK();
 }
+
+void* StartOwnRead(const AsyncReadStart& start, uint64_t offset, size_t len,
+                   std::shared_ptr<std::atomic<int64_t>> charged) {
+  if (len == 0 || !start.engine->AsyncOnRing()) return nullptr;
+  auto h = std::make_unique<Handle>();
+  h->op = MakeReadOp(offset, len, nullptr);
+  h->target = start.target;
+  if (!AllocateOwnBuffer(h.get(), len)) return nullptr;
+  if (!CheckReadRequest(h->target, start.path, offset, len, h->op.buf).ok()) {
+    return nullptr;  // E.g. past the largest offset: nothing to read ahead.
+  }
+  h->path = start.path;
+  h->fd = start.fd;
+  h->engine = start.engine;
+  h->owner = start.owner;
+  h->charge = static_cast<int64_t>(len);
+  h->charged = std::move(charged);
+  h->charged->fetch_add(h->charge, std::memory_order_relaxed);
+  h->engine->StartAsync(h.get());
+  return h.release();
+}
+
+bool OwnReadCovers(const void* handle, uint64_t offset, size_t len,
+                   uint64_t owner) {
+  const Handle* h = static_cast<const Handle*>(handle);
+  return h->owner == owner && offset >= h->op.offset &&
+         offset - h->op.offset <= h->op.len &&
+         len <= h->op.len - (offset - h->op.offset);
+}
+
+rocksdb::IOStatus ClaimOwnRead(void* handle, AsyncReadStart start,
+                               void** io_handle,
+                               rocksdb::IOHandleDeleter* del_fn) {
+  *io_handle = nullptr;
+  Handle* h = AsHandle(handle);
+  rocksdb::FSReadRequest& req = *start.req;
+  rocksdb::IOStatus s = CheckReadRequest(start.target, start.path, req.offset,
+                                         req.len, req.scratch);
+  if (!s.ok()) return s;
+  CopyReadRequest(req, &h->req);
+  h->cb = std::move(start.cb);
+  h->cb_arg = start.cb_arg;
+  h->skip = static_cast<size_t>(req.offset - h->op.offset);
+  h->claimed = true;
+  *io_handle = h;
+  *del_fn = DeleteHandle;
+  return rocksdb::IOStatus::OK();
+}
+
+void DiscardOwnRead(void* handle) { DeleteHandle(handle); }
 
 rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
                                  size_t min_completions) {

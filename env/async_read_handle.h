@@ -25,7 +25,9 @@
 #ifndef URINGFS_ENV_ASYNC_READ_HANDLE_H_
 #define URINGFS_ENV_ASYNC_READ_HANDLE_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,6 +77,39 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
 // Aborts every handle whose callback has not run: it will never run, and the
 // kernel no longer owns the buffer when this returns.
 rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles);
+
+// Reads ahead of the caller (env/read_ahead.h): a read into a buffer of
+// uringfs's own that no request has asked for yet, which a later request
+// lying inside its range can take over.
+//
+// StartOwnRead() starts reading `len` bytes at `offset` of `start`'s file
+// (`start.req`, `cb` and `cb_arg` are ignored) on the async ring and returns
+// its handle, or null when there is no async ring or no memory. While
+// unclaimed, the handle is the read-ahead's: it either claims it or discards
+// it. `*charged` grows by the buffer's size until the buffer is freed.
+void* StartOwnRead(const AsyncReadStart& start, uint64_t offset, size_t len,
+                   std::shared_ptr<std::atomic<int64_t>> charged);
+
+// OwnReadCovers() is true if the own read `handle` covers [offset,
+// offset + len) and belongs to task `owner`.
+bool OwnReadCovers(const void* handle, uint64_t offset, size_t len,
+                   uint64_t owner);
+
+// ClaimOwnRead() hands the own read `handle`, which covers `start.req`, to
+// that request: from then on it is the request's handle, exactly as if
+// `StartAsyncRead` had returned it (the same callback, Poll, AbortIO and
+// deleter promises). The bytes are copied into the request's buffer when it
+// is reported; if the read failed, the request's own range is read again
+// with pread then, so it fails only for its own bytes.
+// Returns the request check's error (see `CheckReadRequest`) and claims
+// nothing if the request is refused.
+rocksdb::IOStatus ClaimOwnRead(void* handle, AsyncReadStart start,
+                               void** io_handle,
+                               rocksdb::IOHandleDeleter* del_fn);
+
+// DiscardOwnRead() drops an unclaimed own read without waiting for the
+// device (the kernel's completion frees it).
+void DiscardOwnRead(void* handle);
 
 }  // namespace uringfs
 

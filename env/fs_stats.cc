@@ -18,6 +18,12 @@ void CollectRocksStats(const RocksReadCounters& rc, UringFsStats* s) {
   s->async_reads = Get(rc.async_reads);
 }
 
+void CollectReadAheadStats(const ReadAheadShared& r, UringFsStats* s) {
+  s->read_ahead_started = Get(r.counters.started);
+  s->read_ahead_used = Get(r.counters.used);
+  s->read_ahead_dropped = Get(r.counters.dropped);
+}
+
 void CollectEngineStats(const uring::ReadEngine& e, UringFsStats* s) {
   const uring::ReadCounters& c = e.counters();
   s->io_uring = e.features().Describe();
@@ -72,6 +78,7 @@ void CollectTaskStats(const FsTasks& t, UringFsStats* s) {
 UringFsStats CollectStats(const StatsSources& from) {
   UringFsStats s;
   if (from.rocks != nullptr) CollectRocksStats(*from.rocks, &s);
+  if (from.read_ahead != nullptr) CollectReadAheadStats(*from.read_ahead, &s);
   if (from.engine != nullptr) {
     CollectEngineStats(*from.engine, &s);
   } else {
@@ -101,6 +108,9 @@ std::string UringFsStats::ToString() const {
       {"async_submitted", async_submitted},
       {"async_sync_fallbacks", async_sync_fallbacks},
       {"async_cancels", async_cancels},
+      {"read_ahead_started", read_ahead_started},
+      {"read_ahead_used", read_ahead_used},
+      {"read_ahead_dropped", read_ahead_dropped},
       {"appends_queued", appends_queued},
       {"appends_direct", appends_direct},
       {"bytes_queued", bytes_queued},

@@ -17,6 +17,7 @@
 
 #include "env/fs_tasks.h"
 #include "env/rocks_read_counters.h"
+#include "env/read_ahead.h"
 #include "env/uring/read_engine.h"
 #include "env/write_scheduler.h"
 #include "uringfs/stats.h"
@@ -30,6 +31,7 @@ struct StatsSources {
   const uring::ReadEngine* engine = nullptr;
   const WriteScheduler* writes = nullptr;
   const FsTasks* tasks = nullptr;
+  const ReadAheadShared* read_ahead = nullptr;
 };
 
 // CollectStats()

@@ -19,13 +19,17 @@ UringRandomAccessFile::UringRandomAccessFile(
     std::string path, std::shared_ptr<SharedFd> fd, uring::ReadTarget target,
     std::shared_ptr<uring::ReadEngine> engine,
     std::shared_ptr<RocksReadCounters> counters,
-    std::shared_ptr<const FsTasks> tasks)
+    std::shared_ptr<const FsTasks> tasks,
+    std::shared_ptr<ReadAheadShared> read_ahead)
     : path_(std::move(path)),
       fd_(std::move(fd)),
       target_(target),
       engine_(std::move(engine)),
       counters_(std::move(counters)),
-      tasks_(std::move(tasks)) {}
+      tasks_(std::move(tasks)),
+      read_ahead_(read_ahead == nullptr
+                      ? nullptr
+                      : std::make_unique<ReadAhead>(std::move(read_ahead))) {}
 
 rocksdb::IOStatus UringRandomAccessFile::Read(
     uint64_t offset, size_t n, const rocksdb::IOOptions& /*options*/,
@@ -91,6 +95,9 @@ rocksdb::IOStatus UringRandomAccessFile::ReadAsync(
     start.owner = task->id();
     start.cb = std::move(cb);
     start.cb_arg = cb_arg;
+    if (read_ahead_ != nullptr) {
+      return read_ahead_->ReadAsync(std::move(start), io_handle, del_fn);
+    }
     return StartAsyncRead(std::move(start), io_handle, del_fn);
   });
 }

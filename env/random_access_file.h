@@ -23,6 +23,7 @@
 
 #include "env/fs_tasks.h"
 #include "env/open_for_read.h"
+#include "env/read_ahead.h"
 #include "env/rocks_read_counters.h"
 #include "env/rocksdb_api.h"
 #include "env/uring/read_engine.h"
@@ -40,7 +41,8 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
                         uring::ReadTarget target,
                         std::shared_ptr<uring::ReadEngine> engine,
                         std::shared_ptr<RocksReadCounters> counters,
-                        std::shared_ptr<const FsTasks> tasks);
+                        std::shared_ptr<const FsTasks> tasks,
+                        std::shared_ptr<ReadAheadShared> read_ahead = nullptr);
   UringRandomAccessFile(const UringRandomAccessFile&) = delete;
   UringRandomAccessFile& operator=(const UringRandomAccessFile&) = delete;
   ~UringRandomAccessFile() override = default;
@@ -74,6 +76,8 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFile {
   const std::shared_ptr<uring::ReadEngine> engine_;  // Thread-safe.
   const std::shared_ptr<RocksReadCounters> counters_;
   const std::shared_ptr<const FsTasks> tasks_;  // Whose async reads.
+  // Reads ahead of ReadAsync streams; null for buffered files or when off.
+  const std::unique_ptr<ReadAhead> read_ahead_;
 };
 
 }  // namespace uringfs

@@ -46,7 +46,8 @@ UringFileSystem::UringFileSystem(const UringFsOptions& options,
       options_(options),
       generation_(ForkGeneration()),
       faults_(std::move(faults)),
-      counters_(std::make_shared<RocksReadCounters>()) {
+      counters_(std::make_shared<RocksReadCounters>()),
+      read_ahead_(std::make_shared<ReadAheadShared>()) {
   RegisterOptions(&options_, &internal::RocksDbTypeInfo());
 }
 
@@ -68,6 +69,9 @@ void UringFileSystem::StartLocked() const {
       options_.use_io_uring, options_.ring_single_reads, options_.queue_depth,
       faults_);
   tasks_ = std::make_shared<FsTasks>(&ProcessQueue(), engine_);
+  read_ahead_->max_bytes.store(
+      static_cast<int64_t>(options_.max_read_ahead_bytes),
+      std::memory_order_relaxed);
   // Validated when the options were set.
   internal::ParseFileClasses(options_.write_behind, &write_behind_bits_)
       .PermitUncheckedError();
@@ -157,8 +161,12 @@ rocksdb::IOStatus UringFileSystem::NewRandomAccessFile(
     rocksdb::IOStatus s =
         OpenForRead(fname, file_opts.use_direct_reads, "random read", &t, &fd);
     if (s.ok()) {
-      result->reset(
-          new UringRandomAccessFile(fname, fd, t, e, counters_, tasks()));
+      // Read ahead of asynchronous scans of direct-I/O files only: the
+      // kernel reads ahead of buffered ones.
+      std::shared_ptr<ReadAheadShared> ahead;
+      if (t.direct && options_.max_read_ahead_bytes > 0) ahead = read_ahead_;
+      result->reset(new UringRandomAccessFile(fname, fd, t, e, counters_,
+                                              tasks(), std::move(ahead)));
     }
     return s;
   });
@@ -292,6 +300,7 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
     std::shared_ptr<FsTasks> t = tasks();
     std::shared_ptr<WriteScheduler> w = writes();
     std::shared_ptr<RocksReadCounters> c = counters_;
+    std::shared_ptr<ReadAheadShared> r = read_ahead_;
     LogUnconditionally(result->get(),
                        "uringfs: %s; uringfs version %s, "
                        "stats_dump_period_sec=%u",
@@ -299,8 +308,9 @@ rocksdb::IOStatus UringFileSystem::NewLogger(
                        options_.stats_dump_period_sec);
     *result = std::make_shared<StatsLogger>(
         *result,
-        [e, t, w, c] {
-          return CollectStats({c.get(), e.get(), w.get(), t.get()}).ToString();
+        [e, t, w, c, r] {
+          return CollectStats({c.get(), e.get(), w.get(), t.get(), r.get()})
+              .ToString();
         },
         options_.stats_dump_period_sec);
     return rocksdb::IOStatus::OK();
@@ -317,7 +327,8 @@ UringFsStats UringFileSystem::GetStats() const {
     t = tasks_;
     w = writes_;
   }
-  return CollectStats({counters_.get(), e.get(), w.get(), t.get()});
+  return CollectStats(
+      {counters_.get(), e.get(), w.get(), t.get(), read_ahead_.get()});
 }
 
 }  // namespace uringfs

@@ -51,6 +51,7 @@
 #include "absl/synchronization/mutex.h"
 #include "env/fs_tasks.h"
 #include "env/option_table.h"
+#include "env/read_ahead.h"
 #include "env/rocks_read_counters.h"
 #include "env/rocksdb_api.h"
 #include "env/uring/fault_injector.h"
@@ -166,6 +167,7 @@ class UringFileSystem final : public FileSystemBase {
   const uint64_t generation_;  // ForkGeneration() at construction.
   const std::shared_ptr<uring::FaultInjector> faults_;  // Immutable.
   const std::shared_ptr<RocksReadCounters> counters_;   // Thread-safe.
+  const std::shared_ptr<ReadAheadShared> read_ahead_;   // Thread-safe.
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<uring::ReadEngine> engine_ ABSL_GUARDED_BY(mu_);
   mutable std::shared_ptr<FsTasks> tasks_ ABSL_GUARDED_BY(mu_);

@@ -24,6 +24,7 @@
 #include "env/public_api.cc"
 #include "env/random_access_file.cc"
 #include "env/random_rw_file.cc"
+#include "env/read_ahead.cc"
 #include "env/read_request.cc"
 #include "env/sequential_file.cc"
 #include "env/size_text.cc"

@@ -52,6 +52,11 @@ struct UringFsStats {
   uint64_t async_submitted = 0;       // Async reads handed to the kernel.
   uint64_t async_sync_fallbacks = 0;  // Async reads done at once with pread.
   uint64_t async_cancels = 0;         // Cancellations sent by AbortIO.
+  // Reading ahead of asynchronous scans (`max_read_ahead_bytes`): reads
+  // started ahead, taken over by a request, and dropped unused.
+  uint64_t read_ahead_started = 0;
+  uint64_t read_ahead_used = 0;
+  uint64_t read_ahead_dropped = 0;
 
   // Writes. "Queued" appends were written behind by a worker (SST files by
   // default, see `write_behind`); "direct" ones by the calling thread.

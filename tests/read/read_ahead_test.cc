@@ -1,0 +1,265 @@
+// Reading ahead of asynchronous scans of direct-I/O files
+// (`max_read_ahead_bytes`): a scan whose ReadAsync requests follow one
+// another is served from uringfs's read ahead and every request still gets
+// exactly its own bytes (also at the end of the file, and when a request
+// does not fit the read ahead); random requests, short scans, buffered files,
+// a budget smaller than a request and the default options start none; a
+// file closed with a read ahead pending, and an aborted claimed read, never
+// hang.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "env/uring/fault_injector.h"
+#include "env/uring_file_system.h"
+#include "rocksdb/file_system.h"
+#include "tests/read/fs_test_util.h"
+#include "tests/testing/async_call.h"
+#include "tests/testing/deadline.h"
+#include "tests/testing/pattern_file.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/uring/test_util.h"
+#include "uringfs/options.h"
+
+namespace uringfs {
+namespace {
+
+using testing::AsyncCall;
+using testing::Expected;
+using testing::OpenRandom;
+
+constexpr size_t kKiB = 1024;
+// Not a multiple of the block size: the last requests end short.
+constexpr uint64_t kSize = 4 * 1024 * kKiB + 5000;
+
+std::shared_ptr<UringFileSystem> NewFsWithReadAhead(
+    uint64_t bytes, std::shared_ptr<uring::FaultInjector> faults = nullptr) {
+  UringFsOptions o;
+  o.max_read_ahead_bytes = bytes;
+  return std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
+                                           std::move(faults));
+}
+
+// Fails every read of exactly `len` bytes at `offset` with EIO.
+class FailRange : public uring::FaultInjector {
+ public:
+  FailRange(uint64_t offset, size_t len) : offset_(offset), len_(len) {}
+  void OnResult(uint64_t offset, size_t requested, int64_t* res) override {
+    if (offset == offset_ && requested == len_) *res = -EIO;
+  }
+
+ private:
+  const uint64_t offset_;
+  const size_t len_;
+};
+
+class ReadAheadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!uring::testing::IoUringAvailable()) {
+      GTEST_SKIP() << "io_uring_queue_init fails here; reading ahead needs it";
+    }
+    path_ = testing::WritePatternFile("ahead", kSize);
+    const std::string why = testing::DirectIoUnsupported(path_);
+    if (!why.empty()) GTEST_SKIP() << why;
+  }
+  void TearDown() override {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  // Reads the requests (offset, length) in order the way RocksDB's prefetch
+  // buffer does (the next one started before the current one is polled),
+  // checking every result against the pattern.
+  void Scan(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
+            const std::vector<std::pair<uint64_t, size_t>>& requests) {
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      calls.push_back(std::make_unique<AsyncCall>());
+      ASSERT_OK(calls[i]->Start(file, requests[i].first, requests[i].second));
+      if (i == 0) continue;
+      Finish(fs, calls[i - 1].get());
+    }
+    if (!calls.empty()) Finish(fs, calls.back().get());
+  }
+  static void Finish(rocksdb::FileSystem* fs, AsyncCall* c) {
+    std::vector<void*> handles = {c->handle};
+    ASSERT_OK(fs->Poll(handles, 1));
+    ASSERT_EQ(c->calls.load(), 1);
+    EXPECT_OK(c->status);
+    EXPECT_EQ(c->data, Expected(kSize, c->req.offset, c->req.len))
+        << "request at " << c->req.offset << ", " << c->req.len << " bytes";
+    c->Release();
+  }
+  // `n` requests of `len` bytes, each starting where the previous ended.
+  static std::vector<std::pair<uint64_t, size_t>> Sequential(uint64_t from,
+                                                             size_t len,
+                                                             size_t n) {
+    std::vector<std::pair<uint64_t, size_t>> r;
+    for (size_t i = 0; i < n; ++i) r.emplace_back(from + i * len, len);
+    return r;
+  }
+
+  std::string path_;
+};
+
+TEST_F(ReadAheadTest, SequentialScanIsServedFromTheReadAhead) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, /*direct=*/true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 16));
+  const UringFsStats s = fs->GetStats();
+  // The second request qualifies the stream; from the third on, each request
+  // takes over the read ahead the one before started.
+  EXPECT_EQ(s.read_ahead_used, 14u);
+  EXPECT_EQ(s.read_ahead_started, 15u);
+  file.reset();  // Drops the last one.
+  EXPECT_EQ(fs->GetStats().read_ahead_dropped, 1u);
+}
+
+TEST_F(ReadAheadTest, RequestInsideTheReadAheadGetsItsOwnPart) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  // The read ahead covers [256 KiB, 384 KiB); the request is its middle.
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
+  Scan(fs.get(), file.get(), {{300 * kKiB, 64 * kKiB}});
+  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
+}
+
+TEST_F(ReadAheadTest, RocksDbsDoublingReadaheadIsFollowed) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  // 8, 16, 32, 64, 128, 128, ... KiB, as RocksDB's prefetch buffer asks.
+  std::vector<std::pair<uint64_t, size_t>> r;
+  uint64_t at = 40 * kKiB;
+  for (size_t len : {8, 16, 32, 64, 128, 128, 128, 128}) {
+    r.emplace_back(at, len * kKiB);
+    at += len * kKiB;
+  }
+  Scan(fs.get(), file.get(), r);
+  const UringFsStats s = fs->GetStats();
+  // The first 128 KiB request follows one of 64 KiB: it starts the first
+  // read ahead, and each later request takes one over and starts the next.
+  EXPECT_EQ(s.read_ahead_started, 4u);
+  EXPECT_EQ(s.read_ahead_used, 3u);
+  EXPECT_EQ(s.read_ahead_dropped, 0u);
+}
+
+TEST_F(ReadAheadTest, ScanToTheEndOfTheFileEndsShort) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  // The last requests reach past the end: the read ahead that covers them
+  // ends short, and each request gets just the bytes the file has.
+  Scan(fs.get(), file.get(), Sequential(kSize / 4096 * 4096 - 512 * kKiB,
+                                        128 * kKiB, 8));
+  EXPECT_GE(fs->GetStats().read_ahead_used, 3u);
+}
+
+TEST_F(ReadAheadTest, RequestLargerThanTheReadAheadReadsItsOwnRange) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  auto r = Sequential(0, 64 * kKiB, 3);
+  r.emplace_back(192 * kKiB, 512 * kKiB);  // Past what was read ahead.
+  r.emplace_back(704 * kKiB, 64 * kKiB);
+  Scan(fs.get(), file.get(), r);
+  // The 512 KiB request drops the 64 KiB read ahead and starts one of its
+  // own length, which the last request lies inside.
+  const UringFsStats s = fs->GetStats();
+  EXPECT_EQ(s.read_ahead_used, 2u);
+  EXPECT_EQ(s.read_ahead_dropped, 1u);
+}
+
+TEST_F(ReadAheadTest, FailedReadAheadMakesTheRequestReadItsOwnRange) {
+  // The read ahead of [256 KiB, 384 KiB) fails; a request inside it reads
+  // its own range again and gets its bytes, while a request whose own
+  // range fails gets the error.
+  auto fs = NewFsWithReadAhead(
+      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
+  Scan(fs.get(), file.get(), {{256 * kKiB, 64 * kKiB}});
+  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
+
+  auto failing = NewFsWithReadAhead(
+      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
+  auto file2 = OpenRandom(failing.get(), path_, true);
+  ASSERT_NE(file2, nullptr);
+  Scan(failing.get(), file2.get(), Sequential(0, 128 * kKiB, 2));
+  AsyncCall c;
+  ASSERT_OK(c.Start(file2.get(), 256 * kKiB, 128 * kKiB));
+  std::vector<void*> handles = {c.handle};
+  ASSERT_OK(failing->Poll(handles, 1));
+  EXPECT_EQ(failing->GetStats().read_ahead_used, 1u);
+  EXPECT_TRUE(c.status.IsIOError()) << c.status.ToString();
+  EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
+      << c.status.ToString();
+  EXPECT_TRUE(c.data.empty());
+}
+
+TEST_F(ReadAheadTest, RandomRequestsAndShortScansStartNone) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(),
+       {{0, 128 * kKiB}, {1024 * kKiB, 128 * kKiB}, {512 * kKiB, 128 * kKiB},
+        {2048 * kKiB, 128 * kKiB}});
+  // A short scan: RocksDB's readahead doubling from 8 KiB up to 32 KiB.
+  Scan(fs.get(), file.get(), {{0, 8 * kKiB}, {8 * kKiB, 16 * kKiB},
+                              {24 * kKiB, 32 * kKiB}});
+  EXPECT_EQ(fs->GetStats().read_ahead_started, 0u);
+}
+
+TEST_F(ReadAheadTest, BudgetSmallerThanARequestStartsNone) {
+  auto fs = NewFsWithReadAhead(64 * kKiB);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 6));
+  EXPECT_EQ(fs->GetStats().read_ahead_started, 0u);
+}
+
+TEST_F(ReadAheadTest, OffByDefaultAndNeverForBufferedFiles) {
+  auto off = NewFsWithReadAhead(UringFsOptions().max_read_ahead_bytes);
+  auto direct = OpenRandom(off.get(), path_, true);
+  ASSERT_NE(direct, nullptr);
+  Scan(off.get(), direct.get(), Sequential(0, 128 * kKiB, 6));
+  EXPECT_EQ(off->GetStats().read_ahead_started, 0u);
+
+  auto on = NewFsWithReadAhead(64 << 20);
+  auto buffered = OpenRandom(on.get(), path_, false);
+  ASSERT_NE(buffered, nullptr);
+  Scan(on.get(), buffered.get(), Sequential(0, 128 * kKiB, 6));
+  EXPECT_EQ(on->GetStats().read_ahead_started, 0u);
+}
+
+TEST_F(ReadAheadTest, AbortedClaimedReadAndClosingWithAReadAheadNeverHang) {
+  auto fs = NewFsWithReadAhead(64 << 20);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
+  testing::WithDeadline("abort and close", std::chrono::seconds(10), [&] {
+    AsyncCall claimed;
+    ASSERT_OK(claimed.Start(file.get(), 256 * kKiB, 128 * kKiB));
+    std::vector<void*> handles = {claimed.handle};
+    ASSERT_OK(fs->AbortIO(handles));
+    claimed.Release();
+    EXPECT_EQ(claimed.calls.load(), 0);
+    file.reset();  // With the read ahead the claimed read started pending.
+  });
+  const UringFsStats s = fs->GetStats();
+  EXPECT_EQ(s.read_ahead_used, 1u);
+  EXPECT_EQ(s.read_ahead_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace uringfs
