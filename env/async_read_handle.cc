@@ -1,6 +1,7 @@
 #include "env/async_read_handle.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -104,13 +105,18 @@ void ForEachEngine(const std::vector<void*>& io_handles, Fn fn) {
   if (!reads.empty()) fn(engine, reads.data(), reads.size());
 }
 
-// The result of a claimed read ahead: the request's part of its bytes, or,
-// if it failed anywhere in its range, the request's own range read again.
+// The result of a claimed read ahead: the request's part of its bytes; if
+// its task's shutdown cancelled it, the request's cancellation; if it failed
+// anywhere else in its range, the request's own range read again.
 rocksdb::IOStatus DeliverClaimed(Handle* h) {
   const uring::ReadOp& op = h->op;
   if (op.error != 0) {
     uring::ReadOp own = MakeReadOp(h->req.offset, h->req.len, h->req.scratch);
-    uring::PreadToEnd(h->target, h->engine->faults(), &own);
+    if (op.error == ECANCELED) {
+      own.error = ECANCELED;  // As the request's own read would have been.
+    } else {
+      uring::PreadToEnd(h->target, h->engine->faults(), &own);
+    }
     return FinishRead(own, h->path, &h->req.result);
   }
   const size_t have =

@@ -100,7 +100,8 @@ bool OwnReadCovers(const void* handle, uint64_t offset, size_t len,
 // `StartAsyncRead` had returned it (the same callback, Poll, AbortIO and
 // deleter promises). The bytes are copied into the request's buffer when it
 // is reported; if the read failed, the request's own range is read again
-// with pread then, so it fails only for its own bytes.
+// with pread then, so it fails only for its own bytes (a read its task's
+// shutdown cancelled reports ECANCELED, as the request's own would).
 // Returns the request check's error (see `CheckReadRequest`) and claims
 // nothing if the request is refused.
 rocksdb::IOStatus ClaimOwnRead(void* handle, AsyncReadStart start,

@@ -2,7 +2,8 @@
 // (`max_read_ahead_bytes`): a scan whose ReadAsync requests follow one
 // another is served from uringfs's read ahead and every request still gets
 // exactly its own bytes (also at the end of the file, and when a request
-// does not fit the read ahead); random requests, short scans, buffered files,
+// does not fit the read ahead, and when the read ahead failed; a cancelled
+// read ahead cancels the request that took it over); random requests, short scans, buffered files,
 // a budget smaller than a request and the default options start none; a
 // file closed with a read ahead pending, and an aborted claimed read, never
 // hang.
@@ -47,17 +48,19 @@ std::shared_ptr<UringFileSystem> NewFsWithReadAhead(
                                            std::move(faults));
 }
 
-// Fails every read of exactly `len` bytes at `offset` with EIO.
+// Fails every read of exactly `len` bytes at `offset` with `err`.
 class FailRange : public uring::FaultInjector {
  public:
-  FailRange(uint64_t offset, size_t len) : offset_(offset), len_(len) {}
+  FailRange(uint64_t offset, size_t len, int err = EIO)
+      : offset_(offset), len_(len), err_(err) {}
   void OnResult(uint64_t offset, size_t requested, int64_t* res) override {
-    if (offset == offset_ && requested == len_) *res = -EIO;
+    if (offset == offset_ && requested == len_) *res = -err_;
   }
 
  private:
   const uint64_t offset_;
   const size_t len_;
+  const int err_;
 };
 
 class ReadAheadTest : public ::testing::Test {
@@ -202,6 +205,25 @@ TEST_F(ReadAheadTest, FailedReadAheadMakesTheRequestReadItsOwnRange) {
   ASSERT_OK(failing->Poll(handles, 1));
   EXPECT_EQ(failing->GetStats().read_ahead_used, 1u);
   EXPECT_TRUE(c.status.IsIOError()) << c.status.ToString();
+  EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
+      << c.status.ToString();
+  EXPECT_TRUE(c.data.empty());
+}
+
+TEST_F(ReadAheadTest, CancelledReadAheadCancelsTheRequestThatTookItOver) {
+  // A read ahead cancelled (as a task's shutdown cancels its reads) is not
+  // read again for the request: the request reports the cancellation.
+  auto fs = NewFsWithReadAhead(
+      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB, ECANCELED));
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
+  AsyncCall c;
+  ASSERT_OK(c.Start(file.get(), 256 * kKiB, 64 * kKiB));
+  std::vector<void*> handles = {c.handle};
+  ASSERT_OK(fs->Poll(handles, 1));
+  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
+  EXPECT_FALSE(c.status.ok());
   EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
       << c.status.ToString();
   EXPECT_TRUE(c.data.empty());
