@@ -1,12 +1,12 @@
 // Reading ahead of asynchronous scans of direct-I/O files
 // (`max_read_ahead_bytes`): a scan whose ReadAsync requests follow one
-// another is served from uringfs's read ahead and every request still gets
-// exactly its own bytes (also at the end of the file, and when a request
-// does not fit the read ahead, and when the read ahead failed; a cancelled
-// read ahead cancels the request that took it over); random requests, short scans, buffered files,
-// a budget smaller than a request and the default options start none; a
-// file closed with a read ahead pending, and an aborted claimed read, never
-// hang.
+// another is served from uringfs's read ahead, and every request still gets
+// exactly its own bytes: at the end of the file, when a request does not fit
+// the read ahead, and when the read ahead failed (a cancelled read ahead
+// cancels the request that took it over). Random requests, short scans,
+// buffered files, a budget smaller than a request and the default options
+// start none; a file closed with a read ahead pending, and an aborted
+// claimed read, never hang.
 
 #include <unistd.h>
 
