@@ -44,7 +44,9 @@ struct Handle : AsyncRead {
   int64_t charge = 0;
 
   ~Handle() {
-    if (charged != nullptr) charged->fetch_sub(charge, std::memory_order_relaxed);
+    if (charged != nullptr) {
+      charged->fetch_sub(charge, std::memory_order_relaxed);
+    }
   }
 };
 

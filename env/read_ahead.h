@@ -21,9 +21,11 @@
 // request that doubled once more simply reads as usual and starts the next
 // read ahead at its own length. At most one read ahead per file; all of a
 // file system's read-ahead buffers together stay under `max_bytes` (none
-// starts while they would not). Page-cache (buffered) files have the kernel's own
-// readahead and never use this. A read ahead belongs to the task of the
-// request that started it, and only that task's requests take it over.
+// starts while they would not). Page-cache (buffered) files have the
+// kernel's own readahead and never use this. A read ahead belongs to the
+// task of the request that started it, and only that task's requests take
+// it over. Should the async ring have no room, a read ahead is read at once
+// with pread, as every async read then is (async_reader.h).
 //
 // Promises kept: every request gets its own bytes or its own error (a read
 // ahead that failed anywhere makes the request read its own range again);

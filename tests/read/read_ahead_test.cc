@@ -109,6 +109,38 @@ class ReadAheadTest : public ::testing::Test {
     return r;
   }
 
+  // A file system reading ahead (with `faults`, may be null), a direct
+  // file of it, and two sequential 128 KiB requests read, so that a read
+  // ahead of [256 KiB, 384 KiB) is pending.
+  struct Primed {
+    std::shared_ptr<UringFileSystem> fs;
+    std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+  };
+  Primed PrimeReadAhead(
+      std::shared_ptr<uring::FaultInjector> faults = nullptr) {
+    Primed p;
+    p.fs = NewFsWithReadAhead(64 << 20, std::move(faults));
+    p.file = OpenRandom(p.fs.get(), path_, true);
+    if (p.file != nullptr) {
+      Scan(p.fs.get(), p.file.get(), Sequential(0, 128 * kKiB, 2));
+    }
+    return p;
+  }
+
+  // Reads [offset, offset + len) of `p`'s file, which takes over the pending
+  // read ahead, and expects it to fail with an error naming the file.
+  void ExpectClaimFails(const Primed& p, uint64_t offset, size_t len) {
+    AsyncCall c;
+    ASSERT_OK(c.Start(p.file.get(), offset, len));
+    std::vector<void*> handles = {c.handle};
+    ASSERT_OK(p.fs->Poll(handles, 1));
+    EXPECT_EQ(p.fs->GetStats().read_ahead_used, 1u);
+    EXPECT_FALSE(c.status.ok());
+    EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
+        << c.status.ToString();
+    EXPECT_TRUE(c.data.empty());
+  }
+
   std::string path_;
 };
 
@@ -127,13 +159,11 @@ TEST_F(ReadAheadTest, SequentialScanIsServedFromTheReadAhead) {
 }
 
 TEST_F(ReadAheadTest, RequestInsideTheReadAheadGetsItsOwnPart) {
-  auto fs = NewFsWithReadAhead(64 << 20);
-  auto file = OpenRandom(fs.get(), path_, true);
-  ASSERT_NE(file, nullptr);
+  Primed p = PrimeReadAhead();
+  ASSERT_NE(p.file, nullptr);
   // The read ahead covers [256 KiB, 384 KiB); the request is its middle.
-  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
-  Scan(fs.get(), file.get(), {{300 * kKiB, 64 * kKiB}});
-  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
+  Scan(p.fs.get(), p.file.get(), {{300 * kKiB, 64 * kKiB}});
+  EXPECT_EQ(p.fs->GetStats().read_ahead_used, 1u);
 }
 
 TEST_F(ReadAheadTest, RocksDbsDoublingReadaheadIsFollowed) {
@@ -186,47 +216,25 @@ TEST_F(ReadAheadTest, FailedReadAheadMakesTheRequestReadItsOwnRange) {
   // The read ahead of [256 KiB, 384 KiB) fails; a request inside it reads
   // its own range again and gets its bytes, while a request whose own
   // range fails gets the error.
-  auto fs = NewFsWithReadAhead(
-      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
-  auto file = OpenRandom(fs.get(), path_, true);
-  ASSERT_NE(file, nullptr);
-  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
-  Scan(fs.get(), file.get(), {{256 * kKiB, 64 * kKiB}});
-  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
+  Primed p =
+      PrimeReadAhead(std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
+  ASSERT_NE(p.file, nullptr);
+  Scan(p.fs.get(), p.file.get(), {{256 * kKiB, 64 * kKiB}});
+  EXPECT_EQ(p.fs->GetStats().read_ahead_used, 1u);
 
-  auto failing = NewFsWithReadAhead(
-      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
-  auto file2 = OpenRandom(failing.get(), path_, true);
-  ASSERT_NE(file2, nullptr);
-  Scan(failing.get(), file2.get(), Sequential(0, 128 * kKiB, 2));
-  AsyncCall c;
-  ASSERT_OK(c.Start(file2.get(), 256 * kKiB, 128 * kKiB));
-  std::vector<void*> handles = {c.handle};
-  ASSERT_OK(failing->Poll(handles, 1));
-  EXPECT_EQ(failing->GetStats().read_ahead_used, 1u);
-  EXPECT_TRUE(c.status.IsIOError()) << c.status.ToString();
-  EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
-      << c.status.ToString();
-  EXPECT_TRUE(c.data.empty());
+  Primed failing =
+      PrimeReadAhead(std::make_shared<FailRange>(256 * kKiB, 128 * kKiB));
+  ASSERT_NE(failing.file, nullptr);
+  ExpectClaimFails(failing, 256 * kKiB, 128 * kKiB);
 }
 
 TEST_F(ReadAheadTest, CancelledReadAheadCancelsTheRequestThatTookItOver) {
   // A read ahead cancelled (as a task's shutdown cancels its reads) is not
   // read again for the request: the request reports the cancellation.
-  auto fs = NewFsWithReadAhead(
-      64 << 20, std::make_shared<FailRange>(256 * kKiB, 128 * kKiB, ECANCELED));
-  auto file = OpenRandom(fs.get(), path_, true);
-  ASSERT_NE(file, nullptr);
-  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
-  AsyncCall c;
-  ASSERT_OK(c.Start(file.get(), 256 * kKiB, 64 * kKiB));
-  std::vector<void*> handles = {c.handle};
-  ASSERT_OK(fs->Poll(handles, 1));
-  EXPECT_EQ(fs->GetStats().read_ahead_used, 1u);
-  EXPECT_FALSE(c.status.ok());
-  EXPECT_NE(c.status.ToString().find(path_), std::string::npos)
-      << c.status.ToString();
-  EXPECT_TRUE(c.data.empty());
+  Primed p = PrimeReadAhead(
+      std::make_shared<FailRange>(256 * kKiB, 128 * kKiB, ECANCELED));
+  ASSERT_NE(p.file, nullptr);
+  ExpectClaimFails(p, 256 * kKiB, 64 * kKiB);
 }
 
 TEST_F(ReadAheadTest, RandomRequestsAndShortScansStartNone) {
@@ -265,10 +273,10 @@ TEST_F(ReadAheadTest, OffByDefaultAndNeverForBufferedFiles) {
 }
 
 TEST_F(ReadAheadTest, AbortedClaimedReadAndClosingWithAReadAheadNeverHang) {
-  auto fs = NewFsWithReadAhead(64 << 20);
-  auto file = OpenRandom(fs.get(), path_, true);
-  ASSERT_NE(file, nullptr);
-  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 2));
+  Primed p = PrimeReadAhead();
+  ASSERT_NE(p.file, nullptr);
+  std::shared_ptr<UringFileSystem> fs = p.fs;
+  std::unique_ptr<rocksdb::FSRandomAccessFile> file = std::move(p.file);
   testing::WithDeadline("abort and close", std::chrono::seconds(10), [&] {
     AsyncCall claimed;
     ASSERT_OK(claimed.Start(file.get(), 256 * kKiB, 128 * kKiB));
