@@ -69,6 +69,7 @@ UringWritableFile::UringWritableFile(
       inode_(std::move(inode)),
       scheduler_(std::move(scheduler)),
       state_(std::make_shared<WriteState>(fname_)),
+      task_home_(scheduler_->tasks()->home()),
       direct_(base_->use_direct_io()),
       write_behind_(write_behind && !direct_),
       size_(base_->GetFileSize(rocksdb::IOOptions(), nullptr)) {}
@@ -180,13 +181,13 @@ rocksdb::IOStatus UringWritableFile::Append(const rocksdb::Slice& data,
       rocksdb::IOStatus s = CheckDirectIo(data, 0);
       if (!s.ok()) return s;
     }
-    if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
+    if (TaskShutDown()) return RefuseShutDown("append");
     Bump(scheduler_->counters().appends_direct);
     Bump(scheduler_->counters().bytes_direct, data.size());
     return RunAfterQueued("append", false,
                           [&] { return base_->Append(data, options, dbg); });
   }
-  if (scheduler_->CurrentTaskShutDown()) return RefuseShutDown("append");
+  if (TaskShutDown()) return RefuseShutDown("append");
   Bump(scheduler_->counters().appends_queued);
   Bump(scheduler_->counters().bytes_queued, data.size());
   rocksdb::FSWritableFile* base = base_.get();
@@ -215,7 +216,7 @@ rocksdb::IOStatus UringWritableFile::PositionedAppend(
   if (Forked()) return ForkedError("positioned append");
   rocksdb::IOStatus s = CheckDirectIo(data, offset);
   if (!s.ok()) return s;
-  if (scheduler_->CurrentTaskShutDown()) {
+  if (TaskShutDown()) {
     return RefuseShutDown("positioned append");
   }
   Bump(scheduler_->counters().appends_direct);

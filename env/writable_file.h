@@ -132,6 +132,12 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   // Queue() for write-behind files, RunAfterQueued() for the others.
   rocksdb::IOStatus Ordered(const char* what,
                             std::function<rocksdb::IOStatus()> op);
+  // Whether the calling thread's task is shut down. While no task of the
+  // file system ever was, one load of a flag this handle points to (every
+  // append asks; the scheduler's own answer takes three dependent loads).
+  bool TaskShutDown() const {
+    return task_home_.SomeTaskRefuses() && scheduler_->CurrentTaskShutDown();
+  }
   // Fails the file: its task is shut down and `what` was not done.
   rocksdb::IOStatus RefuseShutDown(const char* what);
   rocksdb::IOStatus CheckDirectIo(const rocksdb::Slice& data,
@@ -144,6 +150,7 @@ class UringWritableFile final : public rocksdb::FSWritableFile {
   const std::shared_ptr<OpenInode> inode_;
   const std::shared_ptr<WriteScheduler> scheduler_;
   const std::shared_ptr<WriteState> state_;
+  const TaskHome& task_home_;  // Of scheduler_'s tasks; lives as long as it.
   const bool direct_;  // The base's use_direct_io(), which never changes.
   const bool write_behind_;
   // Logical size (write-behind); atomic because GetFileSize may be asked
