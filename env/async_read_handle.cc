@@ -35,6 +35,7 @@ struct Handle : AsyncRead {
   std::shared_ptr<const SharedFd> fd;  // Keeps target.fd from being reused.
   std::shared_ptr<ReadEngine> engine;  // Runs the read; outlives it.
   std::unique_ptr<char, FreeDeleter> own_buffer;  // See kOwnBufferMax.
+  std::shared_ptr<std::atomic<int64_t>> file_poll_wait_ns;  // AsyncReadStart's.
   // A read ahead (StartOwnRead) that a request claimed: the request's bytes
   // start `skip` bytes into `op`'s.
   bool claimed = false;
@@ -154,6 +155,7 @@ rocksdb::IOStatus StartAsyncRead(AsyncReadStart start, void** io_handle,
   CopyReadRequest(req, &h->req);
   h->cb = std::move(start.cb);
   h->cb_arg = start.cb_arg;
+  h->file_poll_wait_ns = std::move(start.file_poll_wait_ns);
   h->path = std::move(start.path);
   h->fd = std::move(start.fd);
   h->engine = std::move(start.engine);
@@ -208,6 +210,7 @@ rocksdb::IOStatus ClaimOwnRead(void* handle, AsyncReadStart start,
   CopyReadRequest(req, &h->req);
   h->cb = std::move(start.cb);
   h->cb_arg = start.cb_arg;
+  h->file_poll_wait_ns = std::move(start.file_poll_wait_ns);
   h->skip = static_cast<size_t>(req.offset - h->op.offset);
   h->claimed = true;
   *io_handle = h;
@@ -233,6 +236,9 @@ rocksdb::IOStatus PollAsyncReads(std::vector<void*>& io_handles,
   // Callbacks last, on this thread, with no uringfs lock held.
   for (AsyncRead* read : due) {
     Handle* h = static_cast<Handle*>(read);
+    if (h->file_poll_wait_ns != nullptr) {
+      h->file_poll_wait_ns->store(h->poll_wait_ns, std::memory_order_relaxed);
+    }
     Deliver(h);
     h->cb(h->req, h->cb_arg);
   }

@@ -54,6 +54,10 @@ struct AsyncReadStart {
   uint64_t owner = 0;  // The task the read belongs to (CancelAsync).
   AsyncCallback cb;
   void* cb_arg = nullptr;
+  // May be null. The Poll that reports the read stores in it how long it
+  // waited for the device (0 if the read had completed before): how far the
+  // device is behind the caller. read_ahead.h decides by it.
+  std::shared_ptr<std::atomic<int64_t>> file_poll_wait_ns;
 };
 
 // StartAsyncRead()

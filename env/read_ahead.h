@@ -13,13 +13,17 @@
 // request's buffer when it is reported), and a new read ahead starts after
 // it. A request that does not fit drops the read ahead and is read as usual.
 //
-// A read ahead starts only after two sequential requests of 64 KiB or more:
-// RocksDB's readahead starts at 8 KiB and doubles, so short scans never get
-// that far and never leave read-ahead bytes unused. A read ahead is as long
-// as the request that started it (at most 4 MiB): by the time a stream
-// qualifies, RocksDB's readahead has usually reached its limit, and a
-// request that doubled once more simply reads as usual and starts the next
-// read ahead at its own length. At most one read ahead per file; all of a
+// A read ahead starts only after two sequential requests of 64 KiB or more
+// (RocksDB's readahead starts at 8 KiB and doubles, so short scans never get
+// that far and never leave read-ahead bytes unused), and only while the
+// device is behind the scan: the file's last `Poll` waited 100 µs or more
+// for its read. On a device that keeps up, a read ahead's costs (a copy of
+// its bytes, and a read nobody uses at the end of each scan) would exceed
+// what it saves; while the device lags, the scan waits less. A read ahead
+// is as long as the request that started it (at most 4 MiB): by the time a
+// stream qualifies, RocksDB's readahead has usually reached its limit, and
+// a request that doubled once more simply reads as usual and starts the
+// next read ahead at its own length. At most one read ahead per file; all of a
 // file system's read-ahead buffers together stay under `max_bytes` (none
 // starts while they would not). Page-cache (buffered) files have the
 // kernel's own readahead and never use this. A read ahead belongs to the
@@ -96,6 +100,9 @@ class ReadAhead final {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::shared_ptr<ReadAheadShared> shared_;
+  // How long the last Poll of one of the file's requests waited for the
+  // device (async_read_handle.h); shared with the handles.
+  const std::shared_ptr<std::atomic<int64_t>> poll_wait_ns_;
   absl::Mutex mu_;
   void* ahead_ ABSL_GUARDED_BY(mu_) = nullptr;  // An own read, unclaimed.
   uint64_t next_ ABSL_GUARDED_BY(mu_) = UINT64_MAX;  // Last request's end.

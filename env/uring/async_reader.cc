@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -13,6 +14,12 @@
 namespace uringfs {
 namespace uring {
 namespace {
+
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 int CurrentTid() {
   thread_local const int tid = static_cast<int>(::syscall(SYS_gettid));
@@ -351,6 +358,12 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
   due->reserve(due->size() + n);  // No allocation once states change.
   FreeReleased();  // Of earlier rounds: keeps their number bounded.
   absl::MutexLock l(&mu_);
+  ReapReadyLocked();  // What the device finished already is no wait.
+  bool any_in_flight = false;
+  for (size_t i = 0; i < n; ++i) {
+    any_in_flight = any_in_flight || reads[i]->state == State::kInFlight;
+  }
+  const int64_t wait_start = any_in_flight ? MonotonicNanos() : 0;
   size_t finished = 0;
   WaitUntil([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     finished = 0;
@@ -364,9 +377,12 @@ size_t AsyncReader::Poll(AsyncRead* const* reads, size_t n, size_t min_done,
     }
     return finished >= want;
   });
+  const int64_t waited = any_in_flight ? MonotonicNanos() - wait_start : 0;
   for (size_t i = 0; i < n; ++i) {
     if (reads[i]->state == State::kCompleted) {
       reads[i]->state = State::kReported;
+      reads[i]->poll_wait_ns =
+          faults_ != nullptr ? faults_->PollWaitNanos(waited) : waited;
       due->push_back(reads[i]);
     }
   }

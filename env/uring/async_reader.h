@@ -100,6 +100,10 @@ struct AsyncRead {
   // aborts it (the requester), never on a thread reaping for another.
   int submitter = 0;
   bool deferred = false;           // Needs more reading, waits for a requester.
+  // Set by Poll: how long the poller waited for the device, if the read was
+  // still in the kernel once the completions that were ready had been
+  // reaped (0 if it was not).
+  int64_t poll_wait_ns = 0;
   AsyncRead* prev_live = nullptr;  // The reader's list of reads in the
   AsyncRead* next_live = nullptr;  // kernel (intrusive: no allocation).
   bool live = false;
@@ -134,7 +138,8 @@ class AsyncReader final {
   // kAborted (fewer if `reads` has fewer), then moves every kCompleted one
   // to kReported and appends it to `*due`: the caller runs their callbacks,
   // on its own thread, without any lock held. Returns how many of `reads`
-  // were finished (in any of those three states).
+  // were finished (in any of those three states). Sets each read's
+  // `poll_wait_ns`.
   size_t Poll(AsyncRead* const* reads, size_t n, size_t min_done,
               std::vector<AsyncRead*>* due) ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // `FaultInjector` is the test seam of the read path (no `#ifdef`): it can make
-// ring setup fail with a chosen errno and rewrite the result of any read,
-// whether it came from an io_uring completion or from the `pread` fallback.
+// ring setup fail with a chosen errno, rewrite the result of any read,
+// whether it came from an io_uring completion or from the `pread` fallback,
+// and make the device look slow or fast to an asynchronous read's Poll.
 // Production code passes nullptr; tests subclass it.
 //
 // Thread-safety: implementations must be safe for concurrent use; the read
@@ -45,6 +46,14 @@ class FaultInjector {
     (void)fd;
     return 0;
   }
+
+  // FaultInjector::PollWaitNanos()
+  //
+  // Called by each Poll that reports asynchronous reads with how long it
+  // waited for the device (0: every read had completed); returns what
+  // uringfs records instead (a test's slow or fast device). Changes no
+  // result.
+  virtual int64_t PollWaitNanos(int64_t waited) { return waited; }
 
   // FaultInjector::OnResult()
   //

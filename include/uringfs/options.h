@@ -95,17 +95,16 @@ struct UringFsOptions {
   // max_read_ahead_bytes: how far uringfs reads ahead of RocksDB's
   // asynchronous prefetching of direct-I/O table files (`ReadAsync`, used
   // by iterators with `ReadOptions::async_io`): when a file's requests
-  // follow one another, uringfs starts reading the range the next request
-  // will ask for, so the device has two reads of the scan at a time instead
-  // of one. This is the most memory all such reads of one file system hold
-  // together; none starts while they would need more. 0 turns reading
-  // ahead off. Buffered files are read ahead by the kernel and never use
-  // it. It pays on a busy device (scans faster by a few percent) and costs
-  // on an idle, fast one (the copy and the read ahead a scan leaves unused);
-  // README, "Options", has the numbers. Unit: bytes (size suffixes
-  // accepted). Default 0 (off); `64M` is a sensible value to turn it on.
+  // follow one another and the device is behind the scan (the file's last
+  // Poll waited 100 µs or more), uringfs starts reading the range the next
+  // request will ask for, so the device has two reads of the scan at a time
+  // instead of one. This is the most memory all such reads of one file
+  // system hold together; none starts while they would need more. 0 turns
+  // reading ahead off. Buffered files are read ahead by the kernel and
+  // never use it. README, "Options", has the numbers. Unit: bytes (size
+  // suffixes accepted). Default 64 MiB (`64M`).
   // Accepted: 0 to 68719476736 (`64G`).
-  uint64_t max_read_ahead_bytes = 0;
+  uint64_t max_read_ahead_bytes = uint64_t{64} << 20;
 
   // stats_dump_period_sec: every this many seconds, the `uringfs stats:`
   // line with the file system's counters is written to the info log (LOG)

@@ -1,15 +1,18 @@
 // Reading ahead of asynchronous scans of direct-I/O files
 // (`max_read_ahead_bytes`): a scan whose ReadAsync requests follow one
-// another is served from uringfs's read ahead, and every request still gets
-// exactly its own bytes: at the end of the file, when a request does not fit
-// the read ahead, and when the read ahead failed (a cancelled read ahead
-// cancels the request that took it over). Random requests, short scans,
-// buffered files, a budget smaller than a request and the default options
-// start none; a file closed with a read ahead pending, and an aborted
-// claimed read, never hang.
+// another, on a device that is behind the scan, is served from uringfs's
+// read ahead, and every request still gets exactly its own bytes: at the end
+// of the file, when a request does not fit the read ahead, and when the read
+// ahead failed (a cancelled read ahead cancels the request that took it
+// over). A device that keeps up, random requests, short scans, buffered
+// files, a budget smaller than a request and `max_read_ahead_bytes=0` start
+// none; a file closed with a read ahead pending, and an aborted claimed
+// read, never hang. The device's speed is the test's: `Device` tells each
+// Poll how long it waited.
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -40,16 +43,32 @@ constexpr size_t kKiB = 1024;
 // Not a multiple of the block size: the last requests end short.
 constexpr uint64_t kSize = 4 * 1024 * kKiB + 5000;
 
+// A device as slow or as fast as the test says: every Poll waited 1 ms for
+// it (behind the scan), or not at all (keeping up).
+class Device : public uring::FaultInjector {
+ public:
+  explicit Device(bool behind = true) : behind_(behind) {}
+  void set_behind(bool behind) { behind_.store(behind); }
+  int64_t PollWaitNanos(int64_t /*waited*/) override {
+    return behind_.load() ? 1000 * 1000 : 0;
+  }
+
+ private:
+  std::atomic<bool> behind_;
+};
+
 std::shared_ptr<UringFileSystem> NewFsWithReadAhead(
-    uint64_t bytes, std::shared_ptr<uring::FaultInjector> faults = nullptr) {
+    uint64_t bytes,
+    std::shared_ptr<uring::FaultInjector> faults = std::make_shared<Device>()) {
   UringFsOptions o;
   o.max_read_ahead_bytes = bytes;
   return std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
                                            std::move(faults));
 }
 
-// Fails every read of exactly `len` bytes at `offset` with `err`.
-class FailRange : public uring::FaultInjector {
+// A device behind the scan that fails every read of exactly `len` bytes at
+// `offset` with `err`.
+class FailRange : public Device {
  public:
   FailRange(uint64_t offset, size_t len, int err = EIO)
       : offset_(offset), len_(len), err_(err) {}
@@ -77,19 +96,17 @@ class ReadAheadTest : public ::testing::Test {
     if (!path_.empty()) ::unlink(path_.c_str());
   }
 
-  // Reads the requests (offset, length) in order the way RocksDB's prefetch
-  // buffer does (the next one started before the current one is polled),
-  // checking every result against the pattern.
+  // Reads the requests (offset, length) in order the way RocksDB 7.8's
+  // prefetch buffer does (each one polled before the next one starts, which
+  // is then read while the caller consumes the polled one), checking every
+  // result against the pattern.
   void Scan(rocksdb::FileSystem* fs, rocksdb::FSRandomAccessFile* file,
             const std::vector<std::pair<uint64_t, size_t>>& requests) {
-    std::vector<std::unique_ptr<AsyncCall>> calls;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      calls.push_back(std::make_unique<AsyncCall>());
-      ASSERT_OK(calls[i]->Start(file, requests[i].first, requests[i].second));
-      if (i == 0) continue;
-      Finish(fs, calls[i - 1].get());
+    for (const auto& r : requests) {
+      AsyncCall c;
+      ASSERT_OK(c.Start(file, r.first, r.second));
+      Finish(fs, &c);
     }
-    if (!calls.empty()) Finish(fs, calls.back().get());
   }
   static void Finish(rocksdb::FileSystem* fs, AsyncCall* c) {
     std::vector<void*> handles = {c->handle};
@@ -258,18 +275,52 @@ TEST_F(ReadAheadTest, BudgetSmallerThanARequestStartsNone) {
   EXPECT_EQ(fs->GetStats().read_ahead_started, 0u);
 }
 
-TEST_F(ReadAheadTest, OffByDefaultAndNeverForBufferedFiles) {
-  auto off = NewFsWithReadAhead(UringFsOptions().max_read_ahead_bytes);
-  auto direct = OpenRandom(off.get(), path_, true);
+TEST_F(ReadAheadTest, OnByDefaultOffAtZeroAndNeverForBufferedFiles) {
+  auto on = NewFsWithReadAhead(UringFsOptions().max_read_ahead_bytes);
+  auto direct = OpenRandom(on.get(), path_, true);
   ASSERT_NE(direct, nullptr);
-  Scan(off.get(), direct.get(), Sequential(0, 128 * kKiB, 6));
+  Scan(on.get(), direct.get(), Sequential(0, 128 * kKiB, 6));
+  EXPECT_EQ(on->GetStats().read_ahead_started, 5u);
+
+  auto off = NewFsWithReadAhead(0);
+  auto off_direct = OpenRandom(off.get(), path_, true);
+  ASSERT_NE(off_direct, nullptr);
+  Scan(off.get(), off_direct.get(), Sequential(0, 128 * kKiB, 6));
   EXPECT_EQ(off->GetStats().read_ahead_started, 0u);
 
-  auto on = NewFsWithReadAhead(64 << 20);
   auto buffered = OpenRandom(on.get(), path_, false);
   ASSERT_NE(buffered, nullptr);
   Scan(on.get(), buffered.get(), Sequential(0, 128 * kKiB, 6));
-  EXPECT_EQ(on->GetStats().read_ahead_started, 0u);
+  EXPECT_EQ(on->GetStats().read_ahead_started, 5u);  // None more.
+}
+
+TEST_F(ReadAheadTest, ReadsAheadOnlyWhileTheDeviceIsBehind) {
+  auto device = std::make_shared<Device>(/*behind=*/false);
+  auto fs = NewFsWithReadAhead(64 << 20, device);
+  auto file = OpenRandom(fs.get(), path_, true);
+  ASSERT_NE(file, nullptr);
+  // A device that keeps up: a sequential scan starts none.
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 4));
+  EXPECT_EQ(fs->GetStats().read_ahead_started, 0u);
+
+  // The device falls behind: the Poll of the first request sees it, and
+  // from the second request on each one starts a read ahead.
+  device->set_behind(true);
+  Scan(fs.get(), file.get(), Sequential(512 * kKiB, 128 * kKiB, 4));
+  UringFsStats s = fs->GetStats();
+  EXPECT_EQ(s.read_ahead_started, 3u);
+  EXPECT_EQ(s.read_ahead_used, 2u);
+
+  // It catches up. The first request still goes by the last Poll, which
+  // waited: it takes the pending read ahead over and starts one more. Its
+  // own Poll waits for nothing, so the second request takes that one over
+  // and starts none, and neither does the third.
+  device->set_behind(false);
+  Scan(fs.get(), file.get(), Sequential(1024 * kKiB, 128 * kKiB, 3));
+  s = fs->GetStats();
+  EXPECT_EQ(s.read_ahead_started, 4u);
+  EXPECT_EQ(s.read_ahead_used, 4u);
+  EXPECT_EQ(s.read_ahead_dropped, 0u);
 }
 
 TEST_F(ReadAheadTest, AbortedClaimedReadAndClosingWithAReadAheadNeverHang) {

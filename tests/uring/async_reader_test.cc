@@ -222,6 +222,45 @@ TEST_F(AsyncReaderTest, PollHonoursMinDoneAndReportsEachReadOnce) {
   ::unlink(path.c_str());
 }
 
+TEST_F(AsyncReaderTest, PollRecordsHowLongItWaitedForTheDevice) {
+  // Data already there: the read completes at once, and Poll waits for
+  // nothing.
+  Pipe ready;
+  ready.Write("ready");
+  std::string rbuf(5, '\0');
+  AsyncRead done_read;
+  Prepare(&done_read, ready.fds[0], &rbuf[0], rbuf.size(), 0);
+  done_read.poll_wait_ns = -1;
+  reader_->Submit(&done_read);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  AsyncRead* r = &done_read;
+  std::vector<AsyncRead*> due;
+  WithDeadline("Poll of a completed read", 10,
+               [&] { reader_->Poll(&r, 1, 1, &due); });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(rbuf, "ready");
+  EXPECT_EQ(done_read.poll_wait_ns, 0);
+
+  // The "device" answers 50 ms after the Poll began: Poll says it waited.
+  Pipe slow;
+  std::string sbuf(4, '\0');
+  AsyncRead slow_read;
+  Prepare(&slow_read, slow.fds[0], &sbuf[0], sbuf.size(), 0);
+  reader_->Submit(&slow_read);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    slow.Write("late");
+  });
+  r = &slow_read;
+  due.clear();
+  WithDeadline("Poll of a read in flight", 10,
+               [&] { reader_->Poll(&r, 1, 1, &due); });
+  writer.join();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(sbuf, "late");
+  EXPECT_GE(slow_read.poll_wait_ns, 40 * 1000 * 1000);
+}
+
 TEST_F(AsyncReaderTest, ShortAndRetriedResultsStillReadEveryByte) {
   const uint64_t size = 50000;
   const std::string path = WritePatternFile("async_faults", size);
