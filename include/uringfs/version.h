@@ -14,7 +14,7 @@
 #define URINGFS_VERSION_H_
 
 #define URINGFS_VERSION_MAJOR 1
-#define URINGFS_VERSION_MINOR 2
+#define URINGFS_VERSION_MINOR 3
 #define URINGFS_VERSION_PATCH 0
 
 namespace uringfs {
