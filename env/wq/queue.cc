@@ -220,13 +220,26 @@ internal::Worker* Queue::ReserveWorkerNoThrow(Account account) {
 internal::Worker* Queue::ReserveWorker(Account account) {
   Acct& acct = acct_[Index(account)];
   if (shutdown_ || acct.nr_workers >= acct.max_workers) return nullptr;
+  // Everything that allocates comes first: a failure leaves no count that
+  // nobody would ever take back (Shutdown waits for spawning_ to reach 0).
+  const uint64_t id = next_worker_id_;
+  auto worker = std::make_unique<internal::Worker>(this, id, account);
+  if (workers_.size() == workers_.capacity()) {
+    workers_.reserve(std::max<size_t>(8, 2 * workers_.capacity()));
+  }
+  // Every exited worker's id waits in exited_ until joined, and each has a
+  // slot in threads_: with this room, Unregister never allocates.
+  if (exited_.capacity() < threads_.size() + 1) {
+    exited_.reserve(2 * (threads_.size() + 1));
+  }
+  threads_.emplace(id, std::thread());  // The last step that may throw.
+  workers_.push_back(std::move(worker));  // Has room: no throw.
+  ++next_worker_id_;
   // Counted as running *before* the thread exists, so a racing enqueue does
   // not start a second, probably useless, worker.
   ++acct.nr_workers;
   ++acct.nr_running;
   ++spawning_;
-  workers_.push_back(
-      std::make_unique<internal::Worker>(this, next_worker_id_++, account));
   return workers_.back().get();
 }
 
@@ -262,8 +275,9 @@ void Queue::StartWorker(internal::Worker* w) {
     --spawning_;
     if (rc == 0) {
       ++threads_started_;
-      threads_.emplace(id, std::move(thread));
+      threads_.find(id)->second = std::move(thread);  // Reserved: no alloc.
     } else {
+      threads_.erase(id);
       ++spawn_failures_;
       Acct& acct = acct_[Index(account)];
       --acct.nr_workers;
@@ -286,9 +300,18 @@ void Queue::StartWorker(internal::Worker* w) {
 }
 
 void Queue::ReapLocked(std::vector<std::thread>* out) {
+  // Room for every exited handle first, so the moves below never allocate;
+  // without memory for it, nothing is reaped now and a later call does it.
+  if (out->capacity() < exited_.size()) {
+    try {
+      out->reserve(exited_.size());
+    } catch (...) {
+      return;
+    }
+  }
   for (size_t i = 0; i < exited_.size();) {
     auto it = threads_.find(exited_[i]);
-    if (it == threads_.end()) {  // Start() has not stored the handle yet.
+    if (it == threads_.end() || !it->second.joinable()) {  // Not stored yet.
       ++i;
       continue;
     }

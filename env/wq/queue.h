@@ -184,6 +184,9 @@ class Queue final {
   int StartThreadRetrying(internal::Worker* w, std::thread* thread)
       ABSL_LOCKS_EXCLUDED(mu_);
   static constexpr int kSpawnRetries = 3;
+  // Makes a worker (not yet started) with its place in `workers_` and an
+  // empty slot in `threads_` for its thread's handle; null when the account
+  // is full. Throws only before it changed anything.
   internal::Worker* ReserveWorker(Account account)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWorker(internal::Worker* w) ABSL_LOCKS_EXCLUDED(mu_);
@@ -219,6 +222,9 @@ class Queue final {
   // Every worker, parked or busy (the kernel's all_list); cancel and shutdown
   // walk this list so no worker moving between states is missed.
   std::vector<std::unique_ptr<internal::Worker>> workers_ ABSL_GUARDED_BY(mu_);
+  // Each worker's thread handle, by worker id; reserved empty (not
+  // joinable) while its thread is being started, so storing the handle then
+  // never allocates.
   std::unordered_map<uint64_t, std::thread> threads_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> exited_ ABSL_GUARDED_BY(mu_);  // Not joined yet.
   int spawning_ ABSL_GUARDED_BY(mu_) = 0;

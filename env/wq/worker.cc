@@ -152,7 +152,7 @@ void Queue::Unregister(internal::Worker* w) {
   Acct& acct = acct_[Index(w->account)];
   --acct.nr_workers;
   --acct.nr_running;
-  exited_.push_back(w->id);
+  exited_.push_back(w->id);  // Room reserved by ReserveWorker: no throw.
   workers_.erase(std::find_if(workers_.begin(), workers_.end(),
                               [w](const std::unique_ptr<internal::Worker>& p) {
                                 return p.get() == w;
