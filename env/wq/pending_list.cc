@@ -70,6 +70,7 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
       node = next;
       continue;
     }
+    out->push_back(node);  // First: if it throws, the item is still listed.
     if (node->hashed_) {
       auto it = hash_tail_.find(node->bucket_);
       if (it != hash_tail_.end() && it->second == node) {
@@ -86,7 +87,6 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
     if (tail_ == node) tail_ = prev;
     --size_;
     node->next_ = nullptr;
-    out->push_back(node);
     ++removed;
     if (!all) break;
     node = next;
@@ -104,9 +104,9 @@ size_t PendingList::RemoveIfFromChain(WorkItem** head, const MatchFn& match,
       link = &node->next_;
       continue;
     }
+    out->push_back(node);  // First: if it throws, the item is still chained.
     *link = node->next_;
     node->next_ = nullptr;
-    out->push_back(node);
     ++removed;
     if (!all) break;
   }

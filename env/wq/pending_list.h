@@ -51,7 +51,8 @@ class PendingList final {
   bool HasRunnable(const BucketSet& held) const;
 
   // Removes the first match (or all matches), appending them to `out` in list
-  // order. Returns how many were removed.
+  // order. Returns how many were removed. If appending throws (out of
+  // memory), what was appended is removed and the rest stays listed.
   size_t RemoveIf(const MatchFn& match, bool all, std::vector<WorkItem*>* out);
 
   // The same for a private chain (a worker's taken-but-not-started items).

@@ -288,9 +288,14 @@ void Queue::StartWorker(internal::Worker* w) {
                          return p->id == id;
                        }));
       if (acct.nr_workers == 0) {
-        // Nobody would ever run this account's queued work.
-        acct.list.RemoveIf([](const WorkItem&) { return true; }, true,
-                           &stranded);
+        // Nobody would ever run this account's queued work. Without memory
+        // to list it, what stays queued waits for the next enqueue's worker
+        // or is cancelled by Shutdown.
+        try {
+          acct.list.RemoveIf([](const WorkItem&) { return true; }, true,
+                             &stranded);
+        } catch (...) {
+        }
       }
     }
     ReapLocked(&reaped);

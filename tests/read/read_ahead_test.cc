@@ -126,15 +126,15 @@ class ReadAheadTest : public ::testing::Test {
     return r;
   }
 
-  // A file system reading ahead (with `faults`, may be null), a direct
-  // file of it, and two sequential 128 KiB requests read, so that a read
-  // ahead of [256 KiB, 384 KiB) is pending.
+  // A file system reading ahead (with `faults`: by default a device behind
+  // the scan), a direct file of it, and two sequential 128 KiB requests
+  // read, so that a read ahead of [256 KiB, 384 KiB) is pending.
   struct Primed {
     std::shared_ptr<UringFileSystem> fs;
     std::unique_ptr<rocksdb::FSRandomAccessFile> file;
   };
-  Primed PrimeReadAhead(
-      std::shared_ptr<uring::FaultInjector> faults = nullptr) {
+  Primed PrimeReadAhead(std::shared_ptr<uring::FaultInjector> faults =
+                            std::make_shared<Device>()) {
     Primed p;
     p.fs = NewFsWithReadAhead(64 << 20, std::move(faults));
     p.file = OpenRandom(p.fs.get(), path_, true);

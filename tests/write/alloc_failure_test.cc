@@ -1,6 +1,5 @@
 // Out of memory at any point of a write: every allocation the submitting
-// thread makes inside one `Append` is failed in turn (a replaced global
-// `operator new` throws std::bad_alloc at the N-th call on this thread).
+// thread makes inside one `Append` is failed in turn (failing_new.h).
 // Whatever fails, no exception reaches RocksDB, `Close` returns (nothing
 // waits for work that was never queued), and an append that was lost is
 // never reported as written: either the data is in the file, or `Append`,
@@ -9,36 +8,18 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "rocksdb/file_system.h"
 #include "tests/testing/deadline.h"
+#include "tests/testing/failing_new.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/write_behind_options.h"
 #include "uringfs/options.h"
 #include "uringfs/uringfs.h"
-
-namespace {
-
-// -1: allocations succeed; N >= 0: the N-th next allocation of this thread
-// throws.
-thread_local long fail_countdown = -1;
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (fail_countdown >= 0 && fail_countdown-- == 0) throw std::bad_alloc();
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace uringfs {
 namespace {
@@ -66,12 +47,11 @@ Outcome AppendWithFailureAt(rocksdb::FileSystem* fs, const std::string& fname,
   const std::string first(kFirst, 'a'), second(kSecond, 'b');
   EXPECT_TRUE(f->Append(first, rocksdb::IOOptions(), nullptr).ok());
   try {
-    fail_countdown = n;
+    testing::ArmAllocationFailure(n);
     out.append_ok = f->Append(second, rocksdb::IOOptions(), nullptr).ok();
-    out.fired = fail_countdown < 0;
-    fail_countdown = -1;
+    out.fired = testing::DisarmAllocationFailure();
   } catch (...) {
-    fail_countdown = -1;
+    out.fired = testing::DisarmAllocationFailure();
     out.threw = true;
   }
   testing::WithDeadline(
