@@ -186,7 +186,9 @@ void* StartOwnRead(const AsyncReadStart& start, uint64_t offset, size_t len,
   h->charge = static_cast<int64_t>(len);
   h->charged = std::move(charged);
   h->charged->fetch_add(h->charge, std::memory_order_relaxed);
-  h->engine->StartAsync(h.get());
+  // Never read on this thread: a read ahead the ring has no room for is
+  // simply not made.
+  if (!h->engine->StartAsyncIfRoom(h.get())) return nullptr;
   return h.release();
 }
 

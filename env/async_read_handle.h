@@ -88,7 +88,8 @@ rocksdb::IOStatus AbortAsyncReads(std::vector<void*>& io_handles);
 //
 // StartOwnRead() starts reading `len` bytes at `offset` of `start`'s file
 // (`start.req`, `cb` and `cb_arg` are ignored) on the async ring and returns
-// its handle, or null when there is no async ring or no memory. While
+// its handle, or null when there is no async ring, the ring has no room
+// (it is never read synchronously) or there is no memory. While
 // unclaimed, the handle is the read-ahead's: it either claims it or discards
 // it. `*charged` grows by the buffer's size until the buffer is freed.
 void* StartOwnRead(const AsyncReadStart& start, uint64_t offset, size_t len,

@@ -28,8 +28,9 @@
 // starts while they would not). Page-cache (buffered) files have the
 // kernel's own readahead and never use this. A read ahead belongs to the
 // task of the request that started it, and only that task's requests take
-// it over. Should the async ring have no room, a read ahead is read at once
-// with pread, as every async read then is (async_reader.h).
+// it over. A read ahead the async ring has no room for is not made: it is
+// never read with pread on the caller's thread, which would make the scan
+// wait for bytes it may not need.
 //
 // Promises kept: every request gets its own bytes or its own error (a read
 // ahead that failed anywhere makes the request read its own range again);

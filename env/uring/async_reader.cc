@@ -105,18 +105,23 @@ bool AsyncReader::Release(AsyncRead* read, void (*free_fn)(AsyncRead*)) {
   return true;
 }
 
-void AsyncReader::Submit(AsyncRead* read) {
+void AsyncReader::Submit(AsyncRead* read) { Start(read, false); }
+
+bool AsyncReader::SubmitIfRoom(AsyncRead* read) { return Start(read, true); }
+
+bool AsyncReader::Start(AsyncRead* read, bool only_if_room) {
   FreeReleased();  // Of earlier rounds: keeps their number bounded.
   {
     absl::MutexLock l(&mu_);
     // Completions nobody waits for (abandoned reads) must not keep the
     // ring full: take whatever is ready before looking for room.
     ReapReadyLocked();
+    if (only_if_room && !HasRoomLocked()) return false;
     read->state = AsyncRead::State::kInFlight;
     read->submitter = CurrentTid();
     if (SubmitLocked(read)) {
       ++submitted_;
-      return;
+      return true;
     }
     ++sync_fallbacks_;
   }
@@ -124,10 +129,16 @@ void AsyncReader::Submit(AsyncRead* read) {
   PreadToEnd(read->target, faults_.get(), &read->op);
   absl::MutexLock l(&mu_);
   read->state = AsyncRead::State::kCompleted;
+  return true;
+}
+
+bool AsyncReader::HasRoomLocked() {
+  return !broken_ && in_kernel_ < ring_->depth() &&
+         ::io_uring_sq_space_left(ring_->get()) > 0;
 }
 
 bool AsyncReader::SubmitLocked(AsyncRead* read) {
-  if (broken_ || in_kernel_ >= ring_->depth()) return false;
+  if (!HasRoomLocked()) return false;
   io_uring_sqe* sqe = ::io_uring_get_sqe(ring_->get());
   if (sqe == nullptr) return false;
   ReadOp& op = read->op;

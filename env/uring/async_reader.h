@@ -132,6 +132,13 @@ class AsyncReader final {
   // the ring has no room. `read` must stay alive until it is final.
   void Submit(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // AsyncReader::SubmitIfRoom()
+  //
+  // `Submit` for a read nobody waits for yet (a read ahead): false, with
+  // `read` untouched and never read, when the ring has no room, instead of
+  // reading it with pread on the caller's thread.
+  bool SubmitIfRoom(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
+
   // AsyncReader::Poll()
   //
   // Waits until at least `min_done` of `reads` are kCompleted, kReported or
@@ -229,6 +236,10 @@ class AsyncReader final {
   // Reaps until `done(reads, n)` holds, as reaper or as a sleeper.
   template <typename Pred>
   void WaitUntil(Pred done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Submit (`only_if_room` false) or SubmitIfRoom; true if started.
+  bool Start(AsyncRead* read, bool only_if_room) ABSL_LOCKS_EXCLUDED(mu_);
+  // The ring can take one more read now.
+  bool HasRoomLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<Ring> ring_;  // SQ under mu_; CQ by the reaper.
   const bool can_cancel_;             // IORING_OP_ASYNC_CANCEL exists.

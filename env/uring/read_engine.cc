@@ -148,6 +148,13 @@ void ReadEngine::StartAsync(AsyncRead* read) {
   read->state = AsyncRead::State::kCompleted;
 }
 
+bool ReadEngine::StartAsyncIfRoom(AsyncRead* read) {
+  AsyncReader* reader = Reader();
+  if (reader == nullptr) return false;
+  read->synchronous = false;
+  return reader->SubmitIfRoom(read);
+}
+
 namespace {
 
 bool AllOnRing(AsyncRead* const* reads, size_t n) {

@@ -105,6 +105,13 @@ class ReadEngine final {
   // released.
   void StartAsync(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // ReadEngine::StartAsyncIfRoom()
+  //
+  // `StartAsync` for a read nobody waits for yet (a read ahead), only on the
+  // async ring: false, with `read` untouched, when there is no ring or the
+  // ring has no room (AsyncReader::SubmitIfRoom).
+  bool StartAsyncIfRoom(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
+
   // ReadEngine::PollAsync()
   //
   // `AsyncReader::Poll` over reads started by `StartAsync`, whichever way

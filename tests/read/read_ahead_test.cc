@@ -10,6 +10,8 @@
 // read, never hang. The device's speed is the test's: `Device` tells each
 // Poll how long it waited.
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -59,9 +61,11 @@ class Device : public uring::FaultInjector {
 
 std::shared_ptr<UringFileSystem> NewFsWithReadAhead(
     uint64_t bytes,
-    std::shared_ptr<uring::FaultInjector> faults = std::make_shared<Device>()) {
+    std::shared_ptr<uring::FaultInjector> faults = std::make_shared<Device>(),
+    uint32_t queue_depth = UringFsOptions().queue_depth) {
   UringFsOptions o;
   o.max_read_ahead_bytes = bytes;
+  o.queue_depth = queue_depth;
   return std::make_shared<UringFileSystem>(o, rocksdb::FileSystem::Default(),
                                            std::move(faults));
 }
@@ -321,6 +325,34 @@ TEST_F(ReadAheadTest, ReadsAheadOnlyWhileTheDeviceIsBehind) {
   EXPECT_EQ(s.read_ahead_started, 4u);
   EXPECT_EQ(s.read_ahead_used, 4u);
   EXPECT_EQ(s.read_ahead_dropped, 0u);
+}
+
+TEST_F(ReadAheadTest, ReadAheadTheRingHasNoRoomForIsNotMadeNorReadInline) {
+  // A one-entry async ring, held by a read of an empty FIFO: the scan's own
+  // requests are read at once with pread (as any async read without room),
+  // but no read ahead is made, and none is read on the scanning thread.
+  const std::string fifo = path_ + ".fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);  // No block.
+  ASSERT_GE(writer, 0);
+  auto fs = NewFsWithReadAhead(64 << 20, std::make_shared<Device>(), 1);
+  auto pipe_file = OpenRandom(fs.get(), fifo, /*direct=*/false);
+  auto file = OpenRandom(fs.get(), path_, /*direct=*/true);
+  ASSERT_NE(pipe_file, nullptr);
+  ASSERT_NE(file, nullptr);
+  AsyncCall waiting;
+  ASSERT_OK(waiting.Start(pipe_file.get(), 0, 8));
+  Scan(fs.get(), file.get(), Sequential(0, 128 * kKiB, 6));
+  const UringFsStats s = fs->GetStats();
+  EXPECT_EQ(s.read_ahead_started, 0u);
+  EXPECT_EQ(s.async_sync_fallbacks, 6u);  // The requests; no read ahead.
+  ASSERT_EQ(::write(writer, "12345678", 8), 8);
+  std::vector<void*> handles = {waiting.handle};
+  ASSERT_OK(fs->Poll(handles, 1));
+  EXPECT_EQ(waiting.data, "12345678");
+  waiting.Release();
+  ::close(writer);
+  ::unlink(fifo.c_str());
 }
 
 TEST_F(ReadAheadTest, AbortedClaimedReadAndClosingWithAReadAheadNeverHang) {
