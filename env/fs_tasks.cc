@@ -114,19 +114,25 @@ FsTask* FsTasks::Current() const {
   return default_.get();
 }
 
+std::shared_ptr<FsTask> FsTasks::NextOpened(size_t* i) const {
+  absl::MutexLock l(&mu_);
+  while (*i < opened_.size()) {
+    if (std::shared_ptr<FsTask> task = opened_[(*i)++].lock()) return task;
+  }
+  return nullptr;
+}
+
 void FsTasks::Shutdown(ShutdownMode mode) {
-  std::vector<std::shared_ptr<FsTask>> live;
   {
     absl::MutexLock l(&mu_);
     shut_down_.store(true, std::memory_order_release);
-    for (const std::weak_ptr<FsTask>& t : opened_) {
-      if (std::shared_ptr<FsTask> task = t.lock()) live.push_back(task);
-    }
   }
   // Every task refuses new work before any is waited for.
-  for (const std::shared_ptr<FsTask>& task : live) task->RefuseNewWork();
+  size_t i = 0;
+  while (std::shared_ptr<FsTask> task = NextOpened(&i)) task->RefuseNewWork();
   default_->RefuseNewWork();
-  for (const std::shared_ptr<FsTask>& task : live) task->Shutdown(mode);
+  i = 0;
+  while (std::shared_ptr<FsTask> task = NextOpened(&i)) task->Shutdown(mode);
   default_->Shutdown(mode);
 }
 

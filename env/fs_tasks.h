@@ -147,6 +147,9 @@ class FsTasks final {
   // FsTasks::Shutdown()
   //
   // Marks the file system shut down and shuts every live task down in `mode`.
+  // Allocates nothing, so it cannot throw (it runs in a destructor): the
+  // tasks opened before are visited in place, as `opened_` no longer changes
+  // once the flag is set.
   void Shutdown(ShutdownMode mode) ABSL_LOCKS_EXCLUDED(mu_);
   bool shut_down() const { return shut_down_.load(std::memory_order_acquire); }
 
@@ -160,6 +163,10 @@ class FsTasks final {
   // Set under `mu_` (so NewTask sees it under the lock too), read freely:
   // release/acquire, as FsTask's.
   std::atomic<bool> shut_down_{false};
+  // The first live task of `opened_` at or after `*i`, with `*i` moved past
+  // it; null at the end.
+  std::shared_ptr<FsTask> NextOpened(size_t* i) const ABSL_LOCKS_EXCLUDED(mu_);
+
   mutable absl::Mutex mu_;
   std::vector<std::weak_ptr<FsTask>> opened_ ABSL_GUARDED_BY(mu_);
 };

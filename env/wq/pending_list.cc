@@ -4,6 +4,21 @@ namespace uringfs {
 namespace wq {
 namespace internal {
 
+void ItemChain::Append(WorkItem* item) {
+  item->next_ = nullptr;
+  (tail_ != nullptr ? tail_->next_ : head_) = item;
+  tail_ = item;
+}
+
+WorkItem* ItemChain::PopFront() {
+  WorkItem* item = head_;
+  if (item == nullptr) return nullptr;
+  head_ = item->next_;
+  if (head_ == nullptr) tail_ = nullptr;
+  item->next_ = nullptr;
+  return item;
+}
+
 void PendingList::Push(WorkItem* item, const HashKey& bucket) {
   if (item->hashed_) {
     item->bucket_ = bucket;
@@ -59,7 +74,7 @@ bool PendingList::HasRunnable(const BucketSet& held) const {
 }
 
 size_t PendingList::RemoveIf(const MatchFn& match, bool all,
-                             std::vector<WorkItem*>* out) {
+                             ItemChain* out) {
   size_t removed = 0;
   WorkItem* prev = nullptr;
   WorkItem* node = head_;
@@ -70,7 +85,6 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
       node = next;
       continue;
     }
-    out->push_back(node);  // First: if it throws, the item is still listed.
     if (node->hashed_) {
       auto it = hash_tail_.find(node->bucket_);
       if (it != hash_tail_.end() && it->second == node) {
@@ -86,7 +100,7 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
     (prev != nullptr ? prev->next_ : head_) = next;
     if (tail_ == node) tail_ = prev;
     --size_;
-    node->next_ = nullptr;
+    out->Append(node);
     ++removed;
     if (!all) break;
     node = next;
@@ -95,7 +109,7 @@ size_t PendingList::RemoveIf(const MatchFn& match, bool all,
 }
 
 size_t PendingList::RemoveIfFromChain(WorkItem** head, const MatchFn& match,
-                                      bool all, std::vector<WorkItem*>* out) {
+                                      bool all, ItemChain* out) {
   size_t removed = 0;
   WorkItem** link = head;
   while (*link != nullptr) {
@@ -104,9 +118,8 @@ size_t PendingList::RemoveIfFromChain(WorkItem** head, const MatchFn& match,
       link = &node->next_;
       continue;
     }
-    out->push_back(node);  // First: if it throws, the item is still chained.
     *link = node->next_;
-    node->next_ = nullptr;
+    out->Append(node);
     ++removed;
     if (!all) break;
   }

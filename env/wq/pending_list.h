@@ -16,14 +16,15 @@
 //   in one step, so a blocked run never hides work queued behind it.
 // * Items of a bucket queued while that bucket is held start a new run at the
 //   list tail and so run after the held one: per-bucket FIFO is preserved.
-// * `RemoveIf()` repairs the bucket tail index when it removes a run's tail.
+// * `RemoveIf()` repairs the bucket tail index when it removes a run's tail,
+//   and hands what it removes over in an `ItemChain`: it never allocates, so
+//   cancelling and shutting down cannot fail for want of memory.
 #ifndef URINGFS_ENV_WQ_PENDING_LIST_H_
 #define URINGFS_ENV_WQ_PENDING_LIST_H_
 
 #include <cstddef>
 #include <unordered_map>
 #include <unordered_set>
-#include <vector>
 
 #include "env/wq/work_item.h"
 
@@ -32,6 +33,24 @@ namespace wq {
 namespace internal {
 
 using BucketSet = std::unordered_set<HashKey, HashKeyHasher>;
+
+// Items taken off a list or chain, linked through their own link (so
+// collecting them never allocates), in the order appended.
+class ItemChain final {
+ public:
+  ItemChain() = default;
+  ItemChain(const ItemChain&) = delete;
+  ItemChain& operator=(const ItemChain&) = delete;
+
+  void Append(WorkItem* item);
+  // The first item, unlinked; nullptr when empty.
+  WorkItem* PopFront();
+  bool empty() const { return head_ == nullptr; }
+
+ private:
+  WorkItem* head_ = nullptr;
+  WorkItem* tail_ = nullptr;
+};
 
 class PendingList final {
  public:
@@ -51,13 +70,12 @@ class PendingList final {
   bool HasRunnable(const BucketSet& held) const;
 
   // Removes the first match (or all matches), appending them to `out` in list
-  // order. Returns how many were removed. If appending throws (out of
-  // memory), what was appended is removed and the rest stays listed.
-  size_t RemoveIf(const MatchFn& match, bool all, std::vector<WorkItem*>* out);
+  // order. Returns how many were removed. Never allocates.
+  size_t RemoveIf(const MatchFn& match, bool all, ItemChain* out);
 
   // The same for a private chain (a worker's taken-but-not-started items).
   static size_t RemoveIfFromChain(WorkItem** head, const MatchFn& match,
-                                  bool all, std::vector<WorkItem*>* out);
+                                  bool all, ItemChain* out);
 
   // The item after `item` in a chain returned by TakeRunnable().
   static WorkItem* ChainNext(const WorkItem* item) { return item->next_; }

@@ -150,8 +150,12 @@ void Queue::CompleteInline(WorkItem* item, int status) {
   }
 }
 
+void Queue::CancelInline(internal::ItemChain* chain) {
+  while (WorkItem* item = chain->PopFront()) CompleteInline(item, -ECANCELED);
+}
+
 size_t Queue::CollectCancels(const MatchFn& match, bool all,
-                             std::vector<WorkItem*>* out, bool* running) {
+                             internal::ItemChain* out, bool* running) {
   size_t found = 0;
   // 1. Queued work, both accounts.
   for (Acct& acct : acct_) {
@@ -180,14 +184,14 @@ size_t Queue::CollectCancels(const MatchFn& match, bool all,
 }
 
 CancelResult Queue::Cancel(const MatchFn& match, bool all) {
-  std::vector<WorkItem*> cancelled;
+  internal::ItemChain cancelled;
   bool running = false;
   size_t found;
   {
     absl::MutexLock l(&mu_);
     found = CollectCancels(match, all, &cancelled, &running);
   }
-  for (WorkItem* item : cancelled) CompleteInline(item, -ECANCELED);
+  CancelInline(&cancelled);
   if (running) return CancelResult::kRunning;
   return found > 0 ? CancelResult::kCancelled : CancelResult::kNotFound;
 }
@@ -268,7 +272,7 @@ void Queue::StartWorker(internal::Worker* w) {
   const Account account = w->account;
   std::thread thread;
   const int rc = StartThreadRetrying(w, &thread);
-  std::vector<WorkItem*> stranded;
+  internal::ItemChain stranded;
   std::vector<std::thread> reaped;
   {
     absl::MutexLock l(&mu_);
@@ -288,19 +292,14 @@ void Queue::StartWorker(internal::Worker* w) {
                          return p->id == id;
                        }));
       if (acct.nr_workers == 0) {
-        // Nobody would ever run this account's queued work. Without memory
-        // to list it, what stays queued waits for the next enqueue's worker
-        // or is cancelled by Shutdown.
-        try {
-          acct.list.RemoveIf([](const WorkItem&) { return true; }, true,
-                             &stranded);
-        } catch (...) {
-        }
+        // Nobody would ever run this account's queued work.
+        acct.list.RemoveIf([](const WorkItem&) { return true; }, true,
+                           &stranded);
       }
     }
     ReapLocked(&reaped);
   }
-  for (WorkItem* item : stranded) CompleteInline(item, -ECANCELED);
+  CancelInline(&stranded);
   for (std::thread& t : reaped) t.join();
 }
 
@@ -360,7 +359,9 @@ QueueStats Queue::GetStats() const {
 }
 
 void Queue::Shutdown() {
-  std::vector<WorkItem*> cancelled;
+  // Allocates nothing (the cancelled items are chained through their own
+  // links, the thread handles change hands with a swap): it cannot throw.
+  internal::ItemChain cancelled;
   {
     absl::MutexLock l(&mu_);
     shutdown_ = true;
@@ -372,16 +373,17 @@ void Queue::Shutdown() {
       w->cv.Signal();
     }
   }
-  for (WorkItem* item : cancelled) CompleteInline(item, -ECANCELED);
-  std::vector<std::thread> threads;
+  CancelInline(&cancelled);
+  decltype(threads_) threads;
   {
     absl::MutexLock l(&mu_);
     mu_.Await(absl::Condition(this, &Queue::AllWorkersGone));
-    for (auto& entry : threads_) threads.push_back(std::move(entry.second));
-    threads_.clear();
+    threads.swap(threads_);
     exited_.clear();
   }
-  for (std::thread& t : threads) t.join();
+  for (auto& entry : threads) {
+    if (entry.second.joinable()) entry.second.join();
+  }
 }
 
 }  // namespace wq

@@ -30,6 +30,9 @@
 //   not begun is flagged and completed as cancelled by its worker (also
 //   kCancelled); one already in DoWork is only flagged (kRunning): nothing is
 //   interrupted. The predicate runs under the queue lock.
+// * Out of memory: `Cancel` and `Shutdown` allocate nothing of their own, so
+//   neither fails or throws for want of memory (completions run the items'
+//   own DoWork/FreeWork, whose exceptions the queue catches).
 // * Credentials: an item runs with the credentials captured on its submitting
 //   thread at enqueue (fsuid, fsgid, groups, effective capabilities; see
 //   creds.h). Before each item the worker reads what its thread actually runs
@@ -165,13 +168,16 @@ class Queue final {
   // Runs DoWork(status) + FreeWork on this thread, then each dependent as
   // cancelled. Never called with a lock held.
   void CompleteInline(WorkItem* item, int status) ABSL_LOCKS_EXCLUDED(mu_);
+  // CompleteInline(item, -ECANCELED) for every item of `chain`, in order.
+  void CancelInline(internal::ItemChain* chain) ABSL_LOCKS_EXCLUDED(mu_);
   // Stamps a dependent with its parent's task and credentials.
   static void AdoptDependent(const std::shared_ptr<internal::TaskState>& task,
                              const CredsRef& creds, WorkItem* dependent);
   static int CallDoWork(WorkItem* item, int status);
   static WorkItem* CallFreeWork(WorkItem* item, int status);
+  // Never allocates: a cancel or shutdown cannot fail for want of memory.
   size_t CollectCancels(const MatchFn& match, bool all,
-                        std::vector<WorkItem*>* out, bool* running)
+                        internal::ItemChain* out, bool* running)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- Worker accounting (queue.cc) ---

@@ -21,7 +21,9 @@
 //       item), and running items get their cancel flag set.
 //   Shutdown never hangs as long as running `DoWork()` calls honour
 //   `cancel_requested()` (kCancel) or finish in bounded time (kDrain).
-// * Cancellation through a task never touches another task's work.
+// * Cancellation through a task never touches another task's work. `Cancel`
+//   and `Shutdown` allocate nothing (see queue.h): the destructor cannot
+//   throw for want of memory.
 // * Thread-safe. REQUIRES: `Shutdown()` and the destructor must not be called
 //   from a work item of the same task. The `Queue` must outlive the task. The
 //   destructor calls `Shutdown(kCancel)` unless a shutdown already completed.

@@ -74,6 +74,7 @@ struct HashKeyHasher {
 };
 
 namespace internal {
+class ItemChain;
 class PendingList;
 class TaskState;
 }  // namespace internal
@@ -140,6 +141,7 @@ class WorkItem {
  private:
   friend class Queue;
   friend class Task;
+  friend class internal::ItemChain;
   friend class internal::PendingList;
 
   // Intrusive link, owned by the queue. Written on every insert.

@@ -15,7 +15,7 @@
 
 #define URINGFS_VERSION_MAJOR 1
 #define URINGFS_VERSION_MINOR 3
-#define URINGFS_VERSION_PATCH 0
+#define URINGFS_VERSION_PATCH 1
 
 namespace uringfs {
 

@@ -7,8 +7,8 @@
 //   runs, which would call std::terminate), the item is finished exactly
 //   once, and Shutdown returns (no worker that was never started is waited
 //   for).
-// * Taking items off the pending list: when the list of removed items
-//   cannot grow, what was not removed stays listed; no item is lost.
+// * Cancelling and shutting down allocate nothing, so they cannot fail (or
+//   throw out of a destructor) for want of memory.
 
 #include <cerrno>
 #include <chrono>
@@ -18,7 +18,9 @@
 
 #include <gtest/gtest.h>
 
-#include "env/wq/pending_list.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 #include "env/wq/queue.h"
 #include "tests/testing/deadline.h"
 #include "tests/testing/failing_new.h"
@@ -69,26 +71,64 @@ TEST(AllocFailureTest, EveryFailedAllocationOfAFirstEnqueueIsSurvived) {
   EXPECT_LT(n, 500);
 }
 
-TEST(AllocFailureTest, RemovalThatCannotListAnItemLeavesItQueued) {
-  internal::PendingList list;
-  TestItem a(1), b(2), c(3);
-  for (TestItem* item : {&a, &b, &c}) list.Push(item, item->hash_key());
-  std::vector<WorkItem*> out;
-  out.reserve(1);  // Room for one: the second append must allocate.
+// Cancel, Task::Shutdown and Queue::Shutdown allocate nothing on the calling
+// thread: with the very next allocation armed to fail, none fires, and every
+// queued item is still completed as cancelled exactly once. (A shutdown that
+// needed memory could throw out of a destructor: std::terminate.)
+TEST(AllocFailureTest, CancelAndShutdownAllocateNothing) {
+  auto queue = std::make_unique<Queue>(testing::BoundWorkers(1));
+  std::unique_ptr<Task> task = queue->NewTask();
+  // The one worker runs `blocker` until it is cancelled, so everything
+  // enqueued after it stays queued.
+  Counter started;
+  TestItem blocker(0);
+  blocker.SetHashKey(testing::Key(1));
+  blocker.body = [&started](TestItem* self) {
+    started.Add();
+    const absl::Time end = absl::Now() + testing::kWait;
+    while (!self->cancel_requested() && absl::Now() < end) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  };
+  task->Enqueue(&blocker);
+  ASSERT_TRUE(started.WaitAtLeast(1));
+  std::vector<std::unique_ptr<TestItem>> queued;
+  for (int id = 1; id <= 6; ++id) {
+    queued.push_back(std::make_unique<TestItem>(id));
+    queued.back()->SetHashKey(testing::Key(id % 3));
+    task->Enqueue(queued.back().get());
+  }
+
   ArmAllocationFailure(0);
-  EXPECT_THROW(
-      list.RemoveIf([](const WorkItem&) { return true; }, true, &out),
-      std::bad_alloc);
-  EXPECT_TRUE(DisarmAllocationFailure());
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], &a);
-  EXPECT_EQ(list.size(), 2u);
-  EXPECT_TRUE(list.CheckIntegrity());
-  // The rest is still there to take.
-  EXPECT_EQ(list.RemoveIf([](const WorkItem&) { return true; }, true, &out),
-            2u);
-  EXPECT_EQ(out.size(), 3u);
-  EXPECT_TRUE(list.empty());
+  const CancelResult cancelled = task->Cancel(
+      [](const WorkItem& w) {
+        return static_cast<const TestItem&>(w).id() % 2 == 1;
+      },
+      /*all=*/true);
+  EXPECT_FALSE(DisarmAllocationFailure()) << "Task::Cancel allocated";
+  EXPECT_EQ(cancelled, CancelResult::kCancelled);
+  for (const auto& item : queued) {
+    if (item->id() % 2 == 0) continue;
+    EXPECT_EQ(item->free_calls(), 1) << "item " << item->id();
+    EXPECT_EQ(item->do_status(), -ECANCELED) << "item " << item->id();
+  }
+
+  uringfs::testing::WithDeadline(
+      "Shutdown armed to fail", std::chrono::seconds(10), [&] {
+        ArmAllocationFailure(0);
+        task->Shutdown(ShutdownMode::kCancel);
+        EXPECT_FALSE(DisarmAllocationFailure()) << "Task::Shutdown allocated";
+        ArmAllocationFailure(0);
+        queue->Shutdown();
+        EXPECT_FALSE(DisarmAllocationFailure()) << "Queue::Shutdown allocated";
+      });
+  EXPECT_EQ(blocker.free_calls(), 1);
+  for (const auto& item : queued) {
+    EXPECT_EQ(item->free_calls(), 1) << "item " << item->id();
+    EXPECT_EQ(item->do_status(), -ECANCELED) << "item " << item->id();
+  }
+  task.reset();
+  queue.reset();
 }
 
 }  // namespace

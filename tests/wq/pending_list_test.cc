@@ -24,6 +24,15 @@ std::vector<int> Ids(const WorkItem* chain) {
   return ids;
 }
 
+// Empties `chain`, returning the ids in chain order.
+std::vector<int> Drain(ItemChain* chain) {
+  std::vector<int> ids;
+  while (WorkItem* item = chain->PopFront()) {
+    ids.push_back(static_cast<const TestItem*>(item)->id());
+  }
+  return ids;
+}
+
 TestItem* Hashed(TestItem* item, uint64_t key) {
   item->SetHashKey(Key(key));
   return item;
@@ -99,7 +108,7 @@ TEST(PendingListTest, RemovingTailMiddleAndHeadRepairsBucketTail) {
   PendingList list;
   for (TestItem* a : {&a1, &a2, &a3, &a4}) Push(&list, Hashed(a, 1));
   Push(&list, &b);
-  std::vector<WorkItem*> out;
+  ItemChain out;
   ASSERT_EQ(list.RemoveIf([](const WorkItem& w) { return MatchId(w, 4); },
                           false, &out),
             1u);  // Tail.
@@ -129,6 +138,7 @@ TEST(PendingListTest, RemovingTailMiddleAndHeadRepairsBucketTail) {
   Push(&list, Hashed(&c3, 2));
   EXPECT_TRUE(list.CheckIntegrity());
   EXPECT_EQ(list.size(), 1u);
+  EXPECT_EQ(Drain(&out), (std::vector<int>{4, 2, 1, 8, 9}));
 }
 
 // Invariant 7: a re-inserted item's stale link is overwritten.
@@ -162,13 +172,12 @@ TEST(PendingListTest, RemoveIfAllTakesEveryMatchInOrder) {
     if (t.id() % 2 == 0) t.SetHashKey(Key(t.id() % 4));
     Push(&list, &t);
   }
-  std::vector<WorkItem*> out;
+  ItemChain out;
   EXPECT_EQ(
       list.RemoveIf([](const WorkItem& w) { return !w.hashed(); }, true, &out),
       3u);
-  ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(static_cast<TestItem*>(out[0])->id(), 1);
-  EXPECT_EQ(static_cast<TestItem*>(out[2])->id(), 5);
+  EXPECT_EQ(Drain(&out), (std::vector<int>{1, 3, 5}));
+  EXPECT_TRUE(out.empty());
   EXPECT_TRUE(list.CheckIntegrity());
   EXPECT_EQ(list.size(), 3u);
 }
