@@ -135,8 +135,11 @@ class AsyncReader final {
   // AsyncReader::SubmitIfRoom()
   //
   // `Submit` for a read nobody waits for yet (a read ahead): false, with
-  // `read` untouched and never read, when the ring has no room, instead of
-  // reading it with pread on the caller's thread.
+  // `read` untouched and never read, when the ring has no room (or is
+  // broken), instead of reading it with pread on the caller's thread. The
+  // one exception: when the kernel refuses this very submission for good
+  // (the ring breaks on it), the read is finished with pread here like any
+  // retracted read, and true is returned; every later call returns false.
   bool SubmitIfRoom(AsyncRead* read) ABSL_LOCKS_EXCLUDED(mu_);
 
   // AsyncReader::Poll()

@@ -121,6 +121,51 @@ TEST_F(BrokenRingTest, ReadsFallBackToPreadOnceTheKernelRefusesToEnter) {
   WithDeadline("AsyncReader destructor", [&] { reader.reset(); });
 }
 
+// A read ahead (SubmitIfRoom) goes to the ring while it works; the one whose
+// submission the kernel refuses is finished with pread like any retracted
+// read; after that no read ahead is started at all, and its read is left
+// untouched.
+TEST_F(BrokenRingTest, ReadAheadStopsStartingOnceTheRingIsBroken) {
+  auto faults = std::make_shared<BreakableEnter>();
+  std::shared_ptr<AsyncReader> reader = Create(faults);
+  ASSERT_NE(reader, nullptr);
+  auto submit_and_poll = [&](bool* started, std::string* buf) {
+    AsyncRead read;
+    Prepare(&read, fd_, &(*buf)[0], buf->size(), 4321);
+    std::vector<AsyncRead*> due;
+    AsyncRead* r = &read;
+    WithDeadline("SubmitIfRoom and Poll", [&] {
+      *started = reader->SubmitIfRoom(&read);
+      if (*started) reader->Poll(&r, 1, 1, &due);
+    });
+    if (!*started) {
+      EXPECT_EQ(read.op.done, 0u);
+      EXPECT_FALSE(read.op.in_flight);
+      EXPECT_FALSE(read.live);
+      return;
+    }
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(read.op.error, 0);
+    EXPECT_EQ(buf->substr(0, read.op.done),
+              ::uringfs::testing::Expected(kSize, 4321, buf->size()));
+  };
+  bool started = false;
+  std::string buf(3000, '\0');
+  submit_and_poll(&started, &buf);
+  EXPECT_TRUE(started) << "a working ring with room starts the read ahead";
+  const uint64_t fallbacks = reader->sync_fallbacks();
+  faults->Break();
+  submit_and_poll(&started, &buf);
+  EXPECT_TRUE(started) << "the submission the kernel refused";
+  EXPECT_EQ(reader->sync_fallbacks(), fallbacks + 1);
+  std::string untouched(3000, 'u');
+  submit_and_poll(&started, &untouched);
+  EXPECT_FALSE(started) << "a broken ring starts no read ahead";
+  EXPECT_EQ(untouched, std::string(3000, 'u'));
+  EXPECT_EQ(reader->sync_fallbacks(), fallbacks + 1);
+  WithDeadline("AsyncReader destructor", [&] { reader.reset(); });
+}
+
 TEST_F(BrokenRingTest, ReadTheKernelHasStillCompletesIntoItsBuffer) {
   auto faults = std::make_shared<BreakableEnter>();
   std::shared_ptr<AsyncReader> reader = Create(faults);
