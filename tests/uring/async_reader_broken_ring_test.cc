@@ -155,6 +155,7 @@ TEST_F(BrokenRingTest, ReadAheadStopsStartingOnceTheRingIsBroken) {
   EXPECT_TRUE(started) << "a working ring with room starts the read ahead";
   const uint64_t fallbacks = reader->sync_fallbacks();
   faults->Break();
+  buf.assign(buf.size(), '\0');  // The pread must fill it anew.
   submit_and_poll(&started, &buf);
   EXPECT_TRUE(started) << "the submission the kernel refused";
   EXPECT_EQ(reader->sync_fallbacks(), fallbacks + 1);
